@@ -1,0 +1,3 @@
+from andamio_cli.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""Gateway operations as plain functions over a `Gateway`; input is validated first."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from andamio_cli.errors import BadReplyError, InvalidInputError
+
+DEV = "/api/v2/apikey/developer"
+AUTH = "/api/v2/auth/developer"
+V1 = "/api/v1/apikey"
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def check_key_name(name: str, low: int = 3, high: int = 64) -> str:
+    """A key name of `low`-`high` characters with no control characters."""
+    if not low <= len(name) <= high:
+        raise InvalidInputError(
+            f"key name must be {low}-{high} characters long (got {len(name)})"
+        )
+    if any(not ch.isprintable() for ch in name) or name != name.strip():
+        raise InvalidInputError(
+            "key name must not contain control characters or leading/trailing spaces"
+        )
+    return name
+
+
+def check_days(days: int | None) -> int | None:
+    """`--expires-in-days` must be an integer of at least 1."""
+    if days is not None and days < 1:
+        raise InvalidInputError(f"--expires-in-days must be at least 1 (got {days})")
+    return days
+
+
+def key_ref(name_or_id: str) -> dict:
+    """A UUID is sent as `key_id`, anything else as a validated `api_key_name`."""
+    if UUID_RE.match(name_or_id):
+        return {"key_id": name_or_id.lower()}
+    if re.fullmatch(r"[0-9a-fA-F-]{32,40}", name_or_id) and name_or_id.count("-") >= 3:
+        raise InvalidInputError(f"{name_or_id!r} looks like a malformed key id (UUID)")
+    return {"api_key_name": check_key_name(name_or_id)}
+
+
+def _with_days(body: dict, days: int | None) -> dict:
+    if days is not None:
+        body["expires_in_days"] = days
+    return body
+
+
+def require_new_key(reply: dict) -> dict:
+    """A reply that claims to carry a new key must carry a non-empty `api_key` string."""
+    key = reply.get("api_key")
+    if not isinstance(key, str) or not key.strip():
+        raise BadReplyError(
+            "the gateway's reply has no API key (field `api_key` missing or empty)",
+            hint="nothing was stored; list your keys with `andamio apikey list` and try again",
+        )
+    return reply
+
+
+def unwrap(reply: dict) -> dict:
+    """Accept both a bare object and the v1 `{"data": {...}}` wrapper."""
+    data = reply.get("data")
+    return data if isinstance(data, dict) and len(reply) == 1 else reply
+
+
+def request_key(gw, creds, name: str, days: int | None) -> dict:
+    """POST key/request: a new key object (the raw key is in `api_key`)."""
+    body = _with_days({"api_key_name": name}, days)
+    reply = gw.call("POST", f"{DEV}/key/request", body=body, **creds)
+    return require_new_key(reply)
+
+
+def rotate_key(gw, creds, name_or_id: str, days: int | None) -> dict:
+    """POST key/rotate: either `{"confirmation"}` or a new key object."""
+    body = _with_days(key_ref(name_or_id), days)
+    return _key_or_confirmation(gw.call("POST", f"{DEV}/key/rotate", body=body, **creds))
+
+
+def delete_key(gw, creds, name_or_id: str) -> dict:
+    """POST key/delete."""
+    return gw.call("POST", f"{DEV}/key/delete", body=key_ref(name_or_id), **creds)
+
+
+def get_profile(gw, creds) -> dict:
+    """GET profile/get (retried)."""
+    return unwrap(gw.call("GET", f"{DEV}/profile/get", read=True, **creds))
+
+
+def get_usage(gw, creds) -> dict:
+    """GET usage/get (retried)."""
+    return unwrap(gw.call("GET", f"{DEV}/usage/get", read=True, **creds))
+
+
+def v1_request_key(gw, jwt: str, name: str, days: int | None) -> dict:
+    """POST /api/v1/apikey/request with the Bearer token only."""
+    body = _with_days({"api_key_name": name}, days)
+    return require_new_key(gw.call("POST", f"{V1}/request", bearer=jwt, body=body))
+
+
+def v1_rotate_key(gw, jwt: str, name: str, days: int | None) -> dict:
+    """POST /api/v1/apikey/rotate with the Bearer token only."""
+    body = _with_days({"api_key_name": name}, days)
+    return _key_or_confirmation(gw.call("POST", f"{V1}/rotate", bearer=jwt, body=body))
+
+
+def _key_or_confirmation(reply: dict) -> dict:
+    if "api_key" in reply:
+        return require_new_key(reply)
+    if not isinstance(reply.get("confirmation"), str):
+        raise BadReplyError("the gateway's reply has neither `confirmation` nor `api_key`")
+    return reply
+
+
+def login_session(gw, api_key: str, alias: str, address: str) -> dict:
+    """POST login/session: `{"session_id", "nonce", "expires_at"}`."""
+    body = {"alias": alias, "wallet_address": address}
+    reply = gw.call("POST", f"{AUTH}/login/session", api_key=api_key, body=body)
+    for field in ("session_id", "nonce"):
+        if not isinstance(reply.get(field), str) or not reply[field]:
+            raise BadReplyError(f"the gateway's login session has no `{field}`")
+    return reply
+
+
+def login_complete(gw, api_key: str, session_id: str, signature: dict) -> dict:
+    """POST login/complete: the developer JWT and refresh token."""
+    body = {"session_id": session_id, "signature": signature}
+    reply = gw.call("POST", f"{AUTH}/login/complete", api_key=api_key, body=body)
+    return require_tokens(reply)
+
+
+def refresh_tokens(gw, refresh_token: str) -> dict:
+    """POST token/refresh: a new JWT and a new single-use refresh token (never retried)."""
+    reply = gw.call("POST", f"{AUTH}/token/refresh", body={"refresh_token": refresh_token})
+    return require_tokens(reply)
+
+
+def require_tokens(reply: dict) -> dict:
+    """A login reply must carry both tokens; otherwise nothing may be stored."""
+    for field in ("jwt", "refresh_token"):
+        part: Any = reply.get(field)
+        if not isinstance(part, dict) or not isinstance(part.get("token"), str) or not part["token"].strip():
+            raise BadReplyError(
+                f"the gateway's login reply has no `{field}.token`",
+                hint="nothing was stored; try logging in again",
+            )
+    return reply

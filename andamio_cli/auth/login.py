@@ -1,0 +1,216 @@
+"""The login flows (key, token, wallet, browser) and logout."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from andamio_cli.errors import AuthError, InvalidInputError
+
+NO_TERMINAL_HINT = (
+    "pipe the key to `andamio login --with-key` (and a JWT to --with-token), log in with a "
+    "wallet key with --skey FILE --alias A --address ADDR, or set ANDAMIO_API_KEY and "
+    "ANDAMIO_DEV_JWT in the environment"
+)
+_KEY_RE = re.compile(r"^[\x21-\x7e]{8,512}$")
+_JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+def check_api_key(key: str) -> str:
+    """An API key: 8-512 printable ASCII characters without spaces (never echoed)."""
+    if not _KEY_RE.match(key):
+        raise InvalidInputError(
+            "that does not look like an API key (expected 8-512 printable characters, "
+            "no spaces)", hint="pipe only the key, e.g. `printf %s \"$KEY\" | andamio login --with-key`")
+    return key
+
+
+def _read_stdin(ctx, what: str) -> str:
+    if ctx.stdin_tty:
+        if not ctx.can_prompt:
+            raise InvalidInputError(f"nothing to read the {what} from", hint=NO_TERMINAL_HINT)
+        return ctx.prompt_secret(f"Paste the {what}")
+    return ctx.stdin.read()
+
+
+def _save_api_key(ctx, key: str) -> None:
+    check_api_key(key)
+    ctx.remember(key)
+    prefix = {"preprod": "ant_pp_", "mainnet": "ant_mn_"}.get(ctx.network)
+    if prefix and key.startswith(("ant_pp_", "ant_mn_")) and not key.startswith(prefix):
+        ctx.warn(f"this key does not look like a {ctx.network} key (keys are network-specific)")
+    ctx.creds.save("api_key", key)
+    ctx.settings.update(ctx.profile, store=ctx.creds.store.name, key_name=None)
+
+
+def _save_token(ctx, text: str) -> None:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines or len(lines) > 2 or not _JWT_RE.match(lines[0]):
+        raise InvalidInputError(
+            "expected a developer JWT on the first line and, optionally, a refresh token on "
+            "the second", hint="printf '%s\\n%s\\n' \"$JWT\" \"$REFRESH\" | andamio login --with-token")
+    refresh = lines[1] if len(lines) == 2 else None
+    if refresh is not None and not _KEY_RE.match(refresh):
+        raise InvalidInputError("the second line does not look like a refresh token")
+    from andamio_cli.auth.tokens import jwt_claims, save_login
+
+    claims = jwt_claims(lines[0])
+    alias = claims.get("alias") if isinstance(claims.get("alias"), str) else None
+    save_login(ctx, jwt=lines[0], jwt_expires_at=None, refresh_token=refresh,
+               refresh_expires_at=None, alias=alias)
+
+
+def _api_key_for_login(ctx) -> str:
+    key, _ = ctx.creds.get("api_key")
+    if not key:
+        raise AuthError("wallet login needs an API key",
+                        hint="pipe it in with --with-key, or set ANDAMIO_API_KEY")
+    ctx.remember(key)
+    return key
+
+
+def _wallet_login(ctx, skey, alias: str, address: str) -> None:
+    from andamio_cli import api
+    from andamio_cli.auth import wallet
+    from andamio_cli.auth.tokens import parse_time, save_login
+
+    wallet.validate_alias(alias)
+    wallet.payment_credential(address)
+    seed = wallet.load_skey(skey)
+    if not wallet.skey_is_private(skey):
+        ctx.warn(f"{skey} is readable by other users; run `chmod 600 {skey}`")
+    wallet.check_key_matches_address(seed, address)
+    key = _api_key_for_login(ctx)
+    gw = ctx.gateway()
+    session = api.login_session(gw, key, alias, address)
+    expires = parse_time(session.get("expires_at"))
+    signature = wallet.sign_nonce(seed, session["nonce"])
+    if expires is not None and expires <= time.time():
+        raise AuthError("the login session expired before it could be completed",
+                        hint="run the same `andamio login --skey` command again")
+    reply = api.login_complete(gw, key, session["session_id"], signature)
+    save_login(ctx, jwt=reply["jwt"]["token"], jwt_expires_at=reply["jwt"].get("expires_at"),
+               refresh_token=reply["refresh_token"]["token"],
+               refresh_expires_at=reply["refresh_token"].get("expires_at"),
+               alias=reply.get("alias") if isinstance(reply.get("alias"), str) else alias)
+
+
+def _web_login(ctx) -> None:
+    from andamio_cli.auth.browser import app_base_for, browser_login
+    from andamio_cli.auth.tokens import save_login
+
+    def show_url(url: str) -> None:
+        ctx.err(f"Open this URL in a browser to log in:\n  {url}\n")
+
+    ctx.note("Waiting for the browser login (up to 5 minutes)…")
+    result = browser_login(app_base_for(ctx.base_url), on_url=show_url)
+    save_login(ctx, jwt=result["dev_jwt"], jwt_expires_at=result.get("dev_jwt_expires_at"),
+               refresh_token=result.get("dev_refresh_token"),
+               refresh_expires_at=result.get("dev_refresh_token_expires_at"),
+               alias=result.get("alias"))
+
+
+def run_login(ctx, *, with_key: bool, with_token: bool, skey, alias, address, web: bool,
+              insecure: bool) -> None:
+    """`andamio login`: validate the flag combination, then run the chosen flows."""
+    if with_key and with_token:
+        raise InvalidInputError("--with-key and --with-token both read standard input",
+                                hint="run `andamio login` once for each")
+    if (alias or address) and skey is None:
+        raise InvalidInputError("--alias and --address go with --skey")
+    if skey is not None and not (alias and address):
+        raise InvalidInputError("--skey needs --alias and --address")
+    if sum((with_token, skey is not None, web)) > 1:
+        raise InvalidInputError("choose one of --with-token, --skey and --web")
+    interactive = not (with_key or with_token or skey is not None or web)
+    if interactive and not ctx.can_prompt:
+        raise InvalidInputError("`andamio login` without flags needs a terminal",
+                                hint=NO_TERMINAL_HINT)
+    ctx.base_url  # noqa: B018 - validate the URL before anything is stored
+    ctx.store(insecure=insecure, interactive=interactive)
+    _remember_target(ctx)
+    if with_key:
+        _save_api_key(ctx, _read_stdin(ctx, "API key").strip())
+    if with_token:
+        _save_token(ctx, _read_stdin(ctx, "developer JWT"))
+    if skey is not None:
+        _wallet_login(ctx, skey, alias, address)
+    if web:
+        _web_login(ctx)
+    if interactive:
+        if not ctx.creds.stored("api_key"):
+            _save_api_key(ctx, ctx.prompt_secret("API key (input hidden)"))
+        if not ctx.creds.stored("dev_jwt"):
+            _web_login(ctx)
+    _warn_shadowed(ctx)
+    emit_login(ctx, "Logged in")
+
+
+def _remember_target(ctx) -> None:
+    values = {}
+    if ctx.options.network:
+        values["network"] = ctx.options.network
+    if ctx.options.base_url:
+        values["base_url"] = ctx.base_url
+    elif ctx.options.network:
+        values["base_url"] = None
+    if values:
+        ctx.settings.update(ctx.profile, **values)
+
+
+def _warn_shadowed(ctx) -> None:
+    from andamio_cli.credentials import ENV_VARS
+
+    for secret, var in ENV_VARS.items():
+        if ctx.env.get(var) and ctx.creds.stored(secret):
+            ctx.warn(f"{var} is set and takes precedence over the stored {secret.replace('_', ' ')}")
+
+
+def emit_login(ctx, verb: str) -> None:
+    """The login/refresh result: the JSON envelope, or a note on stderr."""
+    settings = ctx.profile_settings
+    store = ctx.creds.store.name
+    envelope = {
+        "profile": ctx.profile,
+        "alias": settings.get("alias"),
+        "jwt_expires_at": settings.get("jwt_expires_at"),
+        "refresh_token_expires_at": settings.get("refresh_token_expires_at"),
+        "stored_in": store,
+    }
+    if ctx.options.output == "json":
+        ctx.out.json(envelope)
+        return
+    who = f" as {envelope['alias']}" if envelope["alias"] else ""
+    until = f"; developer JWT valid until {envelope['jwt_expires_at']}" \
+        if envelope["jwt_expires_at"] else ""
+    where = "the OS keyring" if store == "keyring" else "a plain-text file (insecure storage)"
+    ctx.note(f"{verb}{who} (profile {ctx.profile}); secrets are in {where}{until}.")
+
+
+def run_logout(ctx, *, all_profiles: bool) -> None:
+    """`andamio logout`: forget stored credentials of one or every profile."""
+    from andamio_cli.credentials import SECRETS, FileStore, KeyringStore, store_kind
+
+    settings = ctx.settings
+    names = {ctx.profile}
+    if all_profiles:
+        names.update(settings.profiles())
+        names.update(FileStore(settings.directory).profiles())
+    stores: dict = {}
+    cleared = False
+    for name in sorted(names):
+        kind = store_kind(ctx.env, settings.get(name))
+        if kind not in stores:
+            stores[kind] = (FileStore(settings.directory) if kind == "file"
+                            else KeyringStore(ctx._keyring_timeout(False)))
+        for secret in SECRETS:
+            cleared = stores[kind].delete(name, secret) or cleared
+        settings.update(name, alias=None, key_name=None, jwt_expires_at=None,
+                        refresh_token_expires_at=None, refreshed_from=None)
+    if ctx.options.output == "json":
+        ctx.out.json({"cleared": cleared})
+    else:
+        ctx.note("Logged out." if cleared else "Nothing was stored; nothing to remove.")
+    for var in ("ANDAMIO_API_KEY", "ANDAMIO_DEV_JWT", "ANDAMIO_DEV_REFRESH_TOKEN"):
+        if ctx.env.get(var):
+            ctx.warn(f"{var} is still set in the environment")

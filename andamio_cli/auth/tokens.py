@@ -1,0 +1,149 @@
+"""Developer JWT lifetime: expiry checks, storing a login, refresh under a lock."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+from datetime import datetime, timezone
+
+from andamio_cli.errors import AuthError
+
+MARGIN = 60
+LOGIN_HINT = "log in again: `andamio login` (or --with-token / --skey)"
+
+
+def jwt_claims(token: str) -> dict:
+    """The (unverified) payload of a JWT, or {} when it is not one."""
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def parse_time(value: object) -> float | None:
+    """Seconds since the epoch from an ISO-8601 string or a number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def iso(seconds: float | None) -> str | None:
+    """ISO-8601 UTC (`2026-11-23T11:00:00Z`)."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(int(seconds), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def jwt_expiry(token: str, stored: object = None) -> float | None:
+    """When the JWT expires: the gateway's `expires_at`, else the token's `exp`."""
+    when = parse_time(stored)
+    if when is None:
+        when = parse_time(jwt_claims(token).get("exp"))
+    return when
+
+
+def is_usable(token: str | None, stored_expiry: object = None) -> bool:
+    """A JWT that exists and does not expire within the margin."""
+    if not token:
+        return False
+    when = jwt_expiry(token, stored_expiry)
+    return when is None or when - MARGIN > time.time()
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def save_login(ctx, *, jwt: str, jwt_expires_at: object, refresh_token: str | None,
+               refresh_expires_at: object, alias: str | None = None) -> dict:
+    """Store a new developer JWT (and refresh token); return the JSON envelope."""
+    ctx.remember(jwt, refresh_token)
+    creds = ctx.creds
+    creds.save("dev_jwt", jwt)
+    if refresh_token:
+        creds.save("refresh_token", refresh_token)
+    else:
+        creds.forget("refresh_token")
+    jwt_at = iso(jwt_expiry(jwt, jwt_expires_at))
+    refresh_at = iso(parse_time(refresh_expires_at)) if refresh_token else None
+    values = {"jwt_expires_at": jwt_at, "refresh_token_expires_at": refresh_at,
+              "store": creds.store.name}
+    if alias:
+        values["alias"] = alias
+    ctx.settings.update(ctx.profile, **values)
+    return {
+        "profile": ctx.profile,
+        "alias": alias or ctx.profile_settings.get("alias"),
+        "jwt_expires_at": jwt_at,
+        "refresh_token_expires_at": refresh_at,
+        "stored_in": creds.store.name,
+    }
+
+
+def clear_developer(ctx) -> bool:
+    """Forget the developer JWT and refresh token (not the API key)."""
+    removed = ctx.creds.forget("dev_jwt")
+    removed = ctx.creds.forget("refresh_token") or removed
+    ctx.settings.update(ctx.profile, jwt_expires_at=None, refresh_token_expires_at=None,
+                        refreshed_from=None)
+    return removed
+
+
+def developer_jwt(ctx) -> str:
+    """A usable developer JWT, refreshed once first when it has expired."""
+    token, source = ctx.creds.get("dev_jwt")
+    expiry = None if source == "env" else ctx.profile_settings.get("jwt_expires_at")
+    if is_usable(token, expiry):
+        ctx.remember(token)
+        return token
+    return refresh(ctx, force=False)
+
+
+def refresh(ctx, *, force: bool) -> str:
+    """Trade the refresh token for a new pair, once, under the profile's refresh lock."""
+    from andamio_cli import api
+    from andamio_cli.files import locked
+
+    lock = os.path.join(ctx.settings.directory, f"refresh-{ctx.profile}.lock")
+    with locked(lock, timeout=ctx.options.timeout + 30):
+        ctx.creds.reload()
+        ctx.settings.reload()
+        settings = ctx.profile_settings
+        stored = ctx.creds.stored("dev_jwt")
+        if not force and is_usable(stored, settings.get("jwt_expires_at")):
+            ctx.remember(stored)
+            return stored
+        token, source = ctx.creds.get("refresh_token")
+        if source == "env" and settings.get("refreshed_from") == _sha(token):
+            token = ctx.creds.stored("refresh_token")
+        if not token:
+            raise AuthError("no usable developer JWT and no refresh token", hint=LOGIN_HINT)
+        ctx.remember(token)
+        try:
+            reply = api.refresh_tokens(ctx.gateway(), token)
+        except AuthError as exc:
+            clear_developer(ctx)
+            raise AuthError(
+                f"the refresh token was rejected ({exc.message}); "
+                "the developer credentials were cleared",
+                hint=LOGIN_HINT, status=exc.status, code=exc.code,
+            ) from None
+        save_login(ctx, jwt=reply["jwt"]["token"], jwt_expires_at=reply["jwt"].get("expires_at"),
+                   refresh_token=reply["refresh_token"]["token"],
+                   refresh_expires_at=reply["refresh_token"].get("expires_at"),
+                   alias=reply.get("alias") if isinstance(reply.get("alias"), str) else None)
+        ctx.settings.update(ctx.profile, refreshed_from=_sha(token))
+        return reply["jwt"]["token"]

@@ -1,0 +1,23 @@
+"""`andamio completion SHELL`: print a static completion script generated from this app."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+    powershell = "powershell"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def completion(ctx: typer.Context, shell: Shell = typer.Argument(..., help="Shell.")) -> None:
+        """Print a completion script for bash, zsh, fish or powershell."""
+        from andamio_cli.completion import render
+
+        ctx.obj.stdout.write(render(shell.value, ctx.find_root().command))

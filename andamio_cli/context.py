@@ -1,0 +1,203 @@
+"""AppContext: options, streams and terminal decisions, the store and a gateway factory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TextIO
+
+from andamio_cli.errors import AndamioError, InvalidInputError
+
+
+@dataclass
+class Options:
+    profile: str = "default"
+    network: str | None = None
+    base_url: str | None = None
+    output: str = "text"
+    quiet: bool = False
+    color: bool = True
+    debug: bool = False
+    timeout: float = 10.0
+    no_input: bool = False
+
+
+class AppContext:
+    """Everything a command needs; tests build one with fakes instead of patching."""
+
+    def __init__(
+        self,
+        options: Options,
+        *,
+        env: dict | None = None,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        transport: Any = None,
+        store: Any = None,
+    ) -> None:
+        self.options = options
+        self.env = dict(os.environ if env is None else env)
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.transport = transport
+        self._store = store
+        self.stdin_tty = _isatty(self.stdin)
+        self.stdout_tty = _isatty(self.stdout)
+        self.stderr_tty = _isatty(self.stderr)
+        self.can_prompt = self.stdin_tty and self.stderr_tty and not options.no_input
+        self.color = options.color and not self.env.get("NO_COLOR")
+        self._secrets: set[str] = set()
+        self._gateway = None
+        if options.timeout <= 0:
+            raise InvalidInputError("--timeout must be a positive number of seconds")
+
+    # --- secrets and stderr -------------------------------------------------
+
+    def remember(self, *secrets: str | None) -> None:
+        """Register values that must never reach stderr."""
+        self._secrets.update(s for s in secrets if s and len(s) >= 6)
+
+    def scrub(self, text: str) -> str:
+        """Replace every known secret in `text` by `***`."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    def err(self, text: str) -> None:
+        """Write to stderr, scrubbed."""
+        self.stderr.write(self.scrub(text))
+        self.stderr.flush()
+
+    def note(self, message: str) -> None:
+        """An informational line on stderr (silenced by --quiet and in JSON mode)."""
+        if not self.options.quiet and self.options.output != "json":
+            self.err(message + "\n")
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr (silenced by --quiet only)."""
+        if not self.options.quiet and self.options.output != "json":
+            self.err(f"Warning: {message}\n")
+
+    def trace(self, line: str) -> None:
+        """A --debug trace line."""
+        from andamio_cli.output import inert
+
+        self.err(f"[debug] {inert(line)}\n")
+
+    # --- output ------------------------------------------------------------
+
+    @cached_property
+    def out(self):
+        from andamio_cli.output import Output
+
+        return Output(self.options.output, self.stdout, tty=self.stdout_tty, color=self.color)
+
+    # --- prompts -------------------------------------------------------------
+
+    def prompt_secret(self, label: str) -> str:
+        """A hidden prompt on the terminal (callers check `can_prompt` first)."""
+        import getpass
+
+        return getpass.getpass(f"{label}: ", stream=self.stderr).strip()
+
+    def confirm(self, question: str) -> bool:
+        """Ask yes/no on stderr; anything but y/yes is no."""
+        self.stderr.write(f"{question} [y/N]: ")
+        self.stderr.flush()
+        answer = self.stdin.readline()
+        return answer.strip().lower() in ("y", "yes")
+
+    # --- settings, store, gateway -------------------------------------------
+
+    @cached_property
+    def settings(self):
+        from andamio_cli.settings import Settings, config_dir
+
+        return Settings(config_dir(self.env))
+
+    @cached_property
+    def profile(self) -> str:
+        from andamio_cli.settings import check_profile
+
+        return check_profile(self.options.profile)
+
+    @property
+    def profile_settings(self) -> dict:
+        return self.settings.get(self.profile)
+
+    def store(self, *, insecure: bool = False, interactive: bool = False):
+        """The credential store chosen by env, flag or the profile's settings."""
+        if self._store is not None:
+            return self._store
+        from andamio_cli.credentials import FileStore, KeyringStore, store_kind
+
+        if store_kind(self.env, self.profile_settings, insecure) == "file":
+            self._store = FileStore(self.settings.directory)
+        else:
+            self._store = KeyringStore(self._keyring_timeout(interactive))
+        return self._store
+
+    def _keyring_timeout(self, interactive: bool) -> float:
+        raw = self.env.get("ANDAMIO_KEYRING_TIMEOUT")
+        if not raw:
+            return 60.0 if interactive else 3.0
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise InvalidInputError("ANDAMIO_KEYRING_TIMEOUT must be a positive number of seconds")
+        return value
+
+    @cached_property
+    def creds(self):
+        from andamio_cli.credentials import Credentials
+
+        return Credentials(self.store(), self.profile, self.env)
+
+    @cached_property
+    def network(self) -> str:
+        return self.options.network or self.profile_settings.get("network") or "preprod"
+
+    @cached_property
+    def base_url(self) -> str:
+        from andamio_cli.settings import NETWORKS, check_base_url
+
+        url = self.options.base_url
+        if not url and not self.options.network:
+            url = self.profile_settings.get("base_url")
+        url = url or NETWORKS[self.network]
+        return check_base_url(url, allow_any=self.env.get("ANDAMIO_ALLOW_ANY_URL") == "1")
+
+    def gateway(self):
+        """The Gateway client for this run (created once)."""
+        if self._gateway is None:
+            from andamio_cli.http import Gateway
+
+            self._gateway = Gateway(
+                self.base_url,
+                timeout=self.options.timeout,
+                trace=self.trace if self.options.debug else None,
+                transport=self.transport,
+            )
+        return self._gateway
+
+    def close(self) -> None:
+        if self._gateway is not None:
+            self._gateway.close()
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def fail_without_terminal(what: str, hint: str) -> AndamioError:
+    """The error for a prompt that cannot be shown."""
+    return InvalidInputError(f"{what} needs a terminal to prompt, and there is none", hint=hint)

@@ -1,0 +1,232 @@
+"""Credential stores (OS keyring under a deadline, or a 0600 file) and env-var resolution."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Callable, Protocol, TypeVar
+
+from andamio_cli.errors import InvalidInputError, StoreUnavailableError
+
+SERVICE = "andamio-cli"
+SECRETS = ("api_key", "dev_jwt", "refresh_token")
+ENV_VARS = {
+    "api_key": "ANDAMIO_API_KEY",
+    "dev_jwt": "ANDAMIO_DEV_JWT",
+    "refresh_token": "ANDAMIO_DEV_REFRESH_TOKEN",
+}
+STORE_HINT = (
+    "set ANDAMIO_API_KEY (and ANDAMIO_DEV_JWT) in the environment, or store secrets in a "
+    "plain-text file with --insecure-storage or ANDAMIO_CREDENTIAL_STORE=file"
+)
+T = TypeVar("T")
+
+
+class Store(Protocol):
+    name: str
+
+    def get(self, profile: str, secret: str) -> str | None: ...
+
+    def set(self, profile: str, secret: str, value: str) -> None: ...
+
+    def delete(self, profile: str, secret: str) -> bool: ...
+
+
+def store_kind(env: dict, settings: dict, insecure: bool = False) -> str:
+    """Which store to use: env var, then --insecure-storage, then the profile's choice."""
+    chosen = env.get("ANDAMIO_CREDENTIAL_STORE")
+    if chosen:
+        if chosen not in ("keyring", "file"):
+            raise InvalidInputError(
+                f"ANDAMIO_CREDENTIAL_STORE must be 'keyring' or 'file', not {chosen!r}"
+            )
+        return chosen
+    if insecure:
+        return "file"
+    return settings.get("store") or "keyring"
+
+
+def _call_with_deadline(fn: Callable[[], T], timeout: float) -> T:
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="keyring-call", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise StoreUnavailableError(
+            f"the OS keyring did not answer within {timeout:g} s (locked or not running?)",
+            hint=STORE_HINT,
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _is_insecure(backend: object) -> bool:
+    module = type(backend).__module__
+    if module.startswith(("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")):
+        return True
+    if module.startswith("keyring.backends.chainer"):
+        members = list(getattr(backend, "backends", []))
+        return not members or _is_insecure(members[0])
+    return False
+
+
+def _backend_chosen_explicitly() -> bool:
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    from keyring.util import platform_
+
+    return os.path.exists(os.path.join(platform_.config_root(), "keyringrc.cfg"))
+
+
+class KeyringStore:
+    """The OS keyring; every call runs under a deadline so nothing can hang a script."""
+
+    name = "keyring"
+
+    def __init__(self, timeout: float = 3.0) -> None:
+        self.timeout = timeout
+        self._backend = None
+
+    def _run(self, fn: Callable[[object], T]) -> T:
+        def call() -> T:
+            if self._backend is None:
+                self._backend = self._load_backend()
+            return fn(self._backend)
+
+        try:
+            return _call_with_deadline(call, self.timeout)
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any backend failure means "unavailable"
+            raise StoreUnavailableError(
+                f"the OS keyring failed ({exc.__class__.__name__})", hint=STORE_HINT
+            ) from None
+
+    @staticmethod
+    def _load_backend() -> object:
+        import keyring
+
+        backend = keyring.get_keyring()
+        if _is_insecure(backend) and not _backend_chosen_explicitly():
+            raise StoreUnavailableError(
+                "no secure OS keyring is available "
+                f"(found {type(backend).__module__}.{type(backend).__name__})",
+                hint=STORE_HINT,
+            )
+        return backend
+
+    def get(self, profile: str, secret: str) -> str | None:
+        return self._run(lambda kr: kr.get_password(SERVICE, f"{profile}:{secret}"))
+
+    def set(self, profile: str, secret: str, value: str) -> None:
+        self._run(lambda kr: kr.set_password(SERVICE, f"{profile}:{secret}", value))
+
+    def delete(self, profile: str, secret: str) -> bool:
+        def remove(kr) -> bool:
+            from keyring.errors import PasswordDeleteError
+
+            if kr.get_password(SERVICE, f"{profile}:{secret}") is None:
+                return False
+            try:
+                kr.delete_password(SERVICE, f"{profile}:{secret}")
+            except PasswordDeleteError:
+                return False
+            return True
+
+        return self._run(remove)
+
+
+class FileStore:
+    """Plain-text `credentials.json` (0600, atomic writes, locked); only when chosen."""
+
+    name = "file"
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, "credentials.json")
+
+    def _read(self) -> dict:
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise StoreUnavailableError(
+                f"cannot read the credential file {self.path} ({exc.__class__.__name__})",
+                hint="fix or remove the file, then log in again",
+            ) from None
+        return data if isinstance(data, dict) else {}
+
+    def _change(self, profile: str, update: Callable[[dict], bool]) -> bool:
+        from andamio_cli.files import atomic_write_json, locked
+
+        with locked(self.path + ".lock"):
+            data = self._read()
+            entry = data.setdefault("profiles", {}).setdefault(profile, {})
+            changed = update(entry)
+            if not entry:
+                data["profiles"].pop(profile, None)
+            if changed:
+                atomic_write_json(self.path, data, mode=0o600)
+            return changed
+
+    def get(self, profile: str, secret: str) -> str | None:
+        value = self._read().get("profiles", {}).get(profile, {}).get(secret)
+        return value if isinstance(value, str) and value else None
+
+    def set(self, profile: str, secret: str, value: str) -> None:
+        self._change(profile, lambda entry: entry.update({secret: value}) or True)
+
+    def delete(self, profile: str, secret: str) -> bool:
+        return self._change(profile, lambda entry: entry.pop(secret, None) is not None)
+
+    def profiles(self) -> list[str]:
+        """Profiles that have an entry in the file."""
+        return sorted(self._read().get("profiles", {}))
+
+
+class Credentials:
+    """Resolve each secret of one profile: environment first, then the store."""
+
+    def __init__(self, store: Store, profile: str, env: dict) -> None:
+        self.store = store
+        self.profile = profile
+        self.env = env
+        self._cache: dict[str, str | None] = {}
+
+    def get(self, secret: str) -> tuple[str | None, str]:
+        """Return (value, source) with source one of env, keyring, file, none."""
+        from_env = self.env.get(ENV_VARS[secret], "").strip()
+        if from_env:
+            return from_env, "env"
+        value = self.stored(secret)
+        return (value, self.store.name) if value else (None, "none")
+
+    def stored(self, secret: str) -> str | None:
+        """The stored value only, ignoring the environment."""
+        if secret not in self._cache:
+            self._cache[secret] = self.store.get(self.profile, secret)
+        return self._cache[secret]
+
+    def save(self, secret: str, value: str) -> None:
+        """Store a secret for this profile."""
+        self.store.set(self.profile, secret, value)
+        self._cache[secret] = value
+
+    def forget(self, secret: str) -> bool:
+        """Remove a stored secret; True when something was removed."""
+        self._cache[secret] = None
+        return self.store.delete(self.profile, secret)
+
+    def reload(self) -> None:
+        """Drop cached values (another process may have changed the store)."""
+        self._cache.clear()

@@ -1,0 +1,65 @@
+"""The error family: each error knows its kind, exit code and an optional hint."""
+
+from __future__ import annotations
+
+
+class AndamioError(Exception):
+    """Base of every error the CLI reports without a traceback."""
+
+    kind = "error"
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.status = status
+        self.code = code
+
+
+class NotFoundError(AndamioError):
+    kind = "not_found"
+    exit_code = 2
+
+
+class AuthError(AndamioError):
+    kind = "auth"
+    exit_code = 3
+
+
+class StoreUnavailableError(AuthError):
+    """The credential store cannot be used (no keyring, locked, hung, unwritable)."""
+
+
+class InvalidInputError(AndamioError):
+    kind = "invalid_input"
+    exit_code = 4
+
+
+class UnreachableError(AndamioError):
+    kind = "unreachable"
+    exit_code = 5
+
+
+class ConflictError(AndamioError):
+    kind = "conflict"
+    exit_code = 6
+
+
+class RateLimitedError(AndamioError):
+    kind = "rate_limited"
+    exit_code = 7
+
+
+class BadReplyError(AndamioError):
+    """The gateway answered, but not with what the contract promises."""
+
+
+EXIT_INTERRUPTED = 130

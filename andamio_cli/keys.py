@@ -1,0 +1,203 @@
+"""The `apikey` commands: validate, call one `api` function, hand the result to output."""
+
+from __future__ import annotations
+
+import time
+
+from andamio_cli import api
+from andamio_cli.errors import AndamioError, AuthError, BadReplyError, InvalidInputError
+
+KEY_FIELDS = ("name", "created_at", "expires_at", "expires_in_days", "is_active")
+
+
+def _api_version(ctx, flag: str | None) -> str:
+    version = flag or ctx.env.get("ANDAMIO_API_VERSION") or \
+        ctx.profile_settings.get("api_version") or "v2"
+    if version not in ("v1", "v2"):
+        raise InvalidInputError(f"API version must be v1 or v2, not {version!r}")
+    return version
+
+
+def _developer_creds(ctx) -> dict:
+    """X-API-Key and the developer JWT, both required by every v2 developer route."""
+    from andamio_cli.auth.tokens import developer_jwt
+
+    key, _ = ctx.creds.get("api_key")
+    if not key:
+        raise AuthError(f"no API key for profile {ctx.profile}",
+                        hint="set ANDAMIO_API_KEY, or run `andamio login --with-key`")
+    ctx.remember(key)
+    return {"api_key": key, "bearer": developer_jwt(ctx)}
+
+
+def _v1_jwt(ctx) -> str:
+    from andamio_cli.auth.tokens import developer_jwt
+
+    token = ctx.env.get("ANDAMIO_JWT", "").strip()
+    if token:
+        ctx.remember(token)
+        return token
+    return developer_jwt(ctx)
+
+
+def _confirm(ctx, yes: bool, question: str) -> None:
+    if yes:
+        return
+    if not ctx.can_prompt:
+        raise InvalidInputError("confirmation needed, and there is no terminal to ask",
+                                hint="pass --yes to confirm")
+    if not ctx.confirm(question):
+        raise AndamioError("cancelled; nothing was changed")
+
+
+def _emit_new_key(ctx, reply: dict, *, store: bool) -> None:
+    """Store (when asked) before printing; print even when storing fails."""
+    secret = reply["api_key"]
+    ctx.remember(secret)
+    failure = None
+    if store:
+        try:
+            ctx.creds.save("api_key", secret)
+            ctx.settings.update(ctx.profile, key_name=reply.get("name"),
+                                store=ctx.creds.store.name)
+        except AndamioError as exc:
+            failure = exc
+    if ctx.options.output == "json":
+        ctx.out.json(reply)
+    elif ctx.options.output == "text":
+        ctx.out.line(secret)
+    else:
+        ctx.out.record(reply, [(k, reply.get(k, "")) for k in ("api_key", *KEY_FIELDS)])
+    ctx.stdout.flush()
+    if failure is not None:
+        failure.message = f"the new key was printed above but NOT saved: {failure.message}"
+        failure.hint = "copy it now; then store it with `andamio login --with-key`"
+        raise failure
+    details = ", ".join(f"{k}={reply[k]}" for k in KEY_FIELDS if reply.get(k) is not None)
+    ctx.note(f"New key ({details}).")
+    ctx.note("This key is shown once: store it now." if not store else
+             f"Saved as the API key of profile {ctx.profile} ({ctx.creds.store.name}).")
+
+
+def request(ctx, name: str, days: int | None, save: bool, api_flag: str | None) -> None:
+    version = _api_version(ctx, api_flag)
+    api.check_key_name(name, 3, 100 if version == "v1" else 64)
+    api.check_days(days)
+    if version == "v1":
+        reply = api.v1_request_key(ctx.gateway(), _v1_jwt(ctx), name, days)
+    else:
+        reply = api.request_key(ctx.gateway(), _developer_creds(ctx), name, days)
+    _emit_new_key(ctx, reply, store=save)
+
+
+def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | None) -> None:
+    version = _api_version(ctx, api_flag)
+    if version == "v1":
+        api.check_key_name(name_or_id, 3, 64)
+    else:
+        api.key_ref(name_or_id)
+    api.check_days(days)
+    _confirm(ctx, yes, f"Rotate key {name_or_id}?")
+    if version == "v1":
+        reply = api.v1_rotate_key(ctx.gateway(), _v1_jwt(ctx), name_or_id, days)
+    else:
+        reply = api.rotate_key(ctx.gateway(), _developer_creds(ctx), name_or_id, days)
+    if "api_key" in reply:
+        is_stored = ctx.profile_settings.get("key_name") == name_or_id
+        _emit_new_key(ctx, reply, store=is_stored)
+        if not is_stored:
+            ctx.note("If this was the profile's own key, store the new one with "
+                     "`andamio login --with-key`.")
+        return
+    if ctx.options.output == "text":
+        ctx.out.line(_inert(reply["confirmation"]))
+    else:
+        ctx.out.record(reply, [("confirmation", reply["confirmation"])])
+
+
+def delete(ctx, name_or_id: str, yes: bool) -> None:
+    api.key_ref(name_or_id)
+    _confirm(ctx, yes, f"Delete key {name_or_id}? This cannot be undone.")
+    reply = api.delete_key(ctx.gateway(), _developer_creds(ctx), name_or_id)
+    if ctx.profile_settings.get("key_name") == name_or_id:
+        ctx.creds.forget("api_key")
+        ctx.settings.update(ctx.profile, key_name=None)
+        ctx.note(f"Removed the local copy of {name_or_id} from profile {ctx.profile}.")
+    document = {"deleted": True, **reply}
+    if ctx.options.output == "text":
+        ctx.out.line(_inert(reply.get("confirmation") or f"Deleted {name_or_id}."))
+    else:
+        ctx.out.record(document, list(document.items()))
+
+
+def _inert(text: str) -> str:
+    from andamio_cli.output import inert
+
+    return inert(text)
+
+
+def _days_left(expires_at: object) -> int | None:
+    from andamio_cli.auth.tokens import parse_time
+
+    when = parse_time(expires_at)
+    return None if when is None else int((when - time.time()) // 86400)
+
+
+def list_keys(ctx) -> None:
+    from andamio_cli.output import mask
+
+    keys = api.get_profile(ctx.gateway(), _developer_creds(ctx)).get("active_keys") or []
+    if not isinstance(keys, list):
+        raise BadReplyError("the gateway's profile has no list of keys (`active_keys`)")
+    items = []
+    for key in (k for k in keys if isinstance(k, dict)):
+        ctx.remember(key.get("api_key") if isinstance(key.get("api_key"), str) else None)
+        items.append({
+            "name": key.get("name"),
+            "api_key": mask(key.get("api_key")) or None,
+            "created_at": key.get("created_at"),
+            "expires_at": key.get("expires_at"),
+            "days_left": _days_left(key.get("expires_at")),
+            "is_active": key.get("is_active"),
+        })
+    if ctx.options.output == "json":
+        ctx.out.json(items)
+        return
+    columns = ["NAME", "KEY", "CREATED", "EXPIRES", "DAYS LEFT", "ACTIVE"]
+    rows = [["" if v is None else v for v in item.values()] for item in items]
+    if not rows:
+        ctx.note("No keys.")
+    ctx.out.table(columns, rows)
+
+
+def profile(ctx) -> None:
+    body = api.get_profile(ctx.gateway(), _developer_creds(ctx))
+    keys = body.get("active_keys")
+    rows = [
+        ("user_id", body.get("user_id", "")),
+        ("alias", body.get("alias", "")),
+        ("tier", body.get("tier", "")),
+        ("created_at", body.get("created_at", "")),
+        ("active_keys", len(keys) if isinstance(keys, list) else ""),
+    ]
+    ctx.out.record(body, rows)
+
+
+def usage(ctx) -> None:
+    body = api.get_usage(ctx.gateway(), _developer_creds(ctx))
+
+    def triple(prefix: str, remaining: str) -> str:
+        parts = [body.get(f"{prefix}_quota_consumed"), body.get(f"{prefix}_quota_limit"),
+                 body.get(remaining)]
+        return "" if all(p is None for p in parts) else "{} / {} ({} left)".format(
+            *("?" if p is None else p for p in parts))
+
+    windows = body.get("rate_limit_windows")
+    rows = [
+        ("daily", triple("daily", "remaining_daily")),
+        ("monthly", triple("monthly", "remaining_monthly")),
+        ("tier", body.get("subscription_tier", "")),
+        ("expiration", body.get("expiration", "")),
+        ("rate_limits", ", ".join(map(str, windows)) if isinstance(windows, list) else ""),
+    ]
+    ctx.out.record(body, rows)
