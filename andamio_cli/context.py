@@ -44,6 +44,7 @@ class AppContext:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.transport = transport
+        self._injected_store = store
         self._store = store
         self.stdin_tty = _isatty(self.stdin)
         self.stdout_tty = _isatty(self.stdout)
@@ -130,16 +131,20 @@ class AppContext:
         return self.settings.get(self.profile)
 
     def store(self, *, insecure: bool = False, interactive: bool = False):
-        """The credential store chosen by env, flag or the profile's settings."""
-        if self._store is not None:
-            return self._store
+        """The profile's credential store; the first call decides which one."""
+        if self._store is None:
+            self._store = self.store_for(self.profile_settings, insecure, interactive)
+        return self._store
+
+    def store_for(self, settings: dict, insecure: bool = False, interactive: bool = False):
+        """The store chosen by env, --insecure-storage or the given profile settings."""
+        if self._injected_store is not None:
+            return self._injected_store
         from andamio_cli.credentials import FileStore, KeyringStore, store_kind
 
-        if store_kind(self.env, self.profile_settings, insecure) == "file":
-            self._store = FileStore(self.settings.directory)
-        else:
-            self._store = KeyringStore(self._keyring_timeout(interactive))
-        return self._store
+        if store_kind(self.env, settings, insecure) == "file":
+            return FileStore(self.settings.directory)
+        return KeyringStore(self._keyring_timeout(interactive))
 
     def _keyring_timeout(self, interactive: bool) -> float:
         raw = self.env.get("ANDAMIO_KEYRING_TIMEOUT")

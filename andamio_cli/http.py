@@ -73,7 +73,8 @@ def redact_json(value: Any) -> Any:
     """A copy of a JSON value with secret-named fields masked."""
     if isinstance(value, dict):
         return {
-            k: "***" if str(k).lower() in SECRET_FIELDS and v else redact_json(v)
+            k: "***" if str(k).lower() in SECRET_FIELDS and isinstance(v, str) and v
+            else redact_json(v)
             for k, v in value.items()
         }
     if isinstance(value, list):

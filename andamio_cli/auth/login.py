@@ -189,22 +189,18 @@ def emit_login(ctx, verb: str) -> None:
 
 def run_logout(ctx, *, all_profiles: bool) -> None:
     """`andamio logout`: forget stored credentials of one or every profile."""
-    from andamio_cli.credentials import SECRETS, FileStore, KeyringStore, store_kind
+    from andamio_cli.credentials import SECRETS, FileStore
 
     settings = ctx.settings
     names = {ctx.profile}
     if all_profiles:
         names.update(settings.profiles())
         names.update(FileStore(settings.directory).profiles())
-    stores: dict = {}
     cleared = False
     for name in sorted(names):
-        kind = store_kind(ctx.env, settings.get(name))
-        if kind not in stores:
-            stores[kind] = (FileStore(settings.directory) if kind == "file"
-                            else KeyringStore(ctx._keyring_timeout(False)))
+        store = ctx.store_for(settings.get(name))
         for secret in SECRETS:
-            cleared = stores[kind].delete(name, secret) or cleared
+            cleared = store.delete(name, secret) or cleared
         settings.update(name, alias=None, key_name=None, jwt_expires_at=None,
                         refresh_token_expires_at=None, refreshed_from=None)
     if ctx.options.output == "json":

@@ -106,3 +106,16 @@ def flat_error(status: int, error: str, message: str) -> Reply:
 def html(status: int, text: str) -> Reply:
     """A small HTML page."""
     return Reply(status, text.encode(), "text/html; charset=utf-8")
+
+
+def body_object(req: RequestRecord) -> dict | None:
+    """The request's JSON object ({} for an empty body), or None when it is not one."""
+    if not req.body.strip():
+        return {}
+    return req.json if isinstance(req.json, dict) else None
+
+
+def bearer(value: str | None) -> str | None:
+    """The token of a `Bearer <token>` header value."""
+    scheme, _, token = (value or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

@@ -1,0 +1,161 @@
+"""Shared fixtures: an in-memory store, a strict mock gateway, a CLI runner, the emulator."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from andamio_cli.app import main
+from andamio_cli.context import AppContext
+
+BASE = "https://preprod.api.andamio.io"
+API_KEY = "ant_pp_unit0000000000000000000000000000secretK"
+JWT_PAYLOAD = "eyJzdWIiOiJ1MSIsImFsaWFzIjoidW5pdCIsImV4cCI6NDEwMjQ0NDgwMH0"  # exp 2100
+DEV_JWT = f"eyJhbGciOiJIUzI1NiJ9.{JWT_PAYLOAD}.c2lnbmF0dXJlLXNlY3JldA"
+
+
+class MemoryStore:
+    """A credential store in a dict (unit tests only)."""
+
+    name = "keyring"
+
+    def __init__(self, **initial: str) -> None:
+        self.data = {("default", k): v for k, v in initial.items()}
+
+    def get(self, profile, secret):
+        return self.data.get((profile, secret))
+
+    def set(self, profile, secret, value):
+        self.data[(profile, secret)] = value
+
+    def delete(self, profile, secret):
+        return self.data.pop((profile, secret), None) is not None
+
+
+@dataclass
+class Expected:
+    method: str
+    path: str
+    status: int = 200
+    json: object = None
+    content: bytes | None = None
+    headers: dict = field(default_factory=dict)
+
+
+class MockGateway:
+    """An httpx MockTransport that answers queued expectations in order and fails on the rest."""
+
+    def __init__(self) -> None:
+        self.expected: list[Expected] = []
+        self.requests: list[httpx.Request] = []
+        self.unexpected: list[str] = []
+
+    def expect(self, method, path, status=200, json=None, content=None, headers=None):
+        self.expected.append(Expected(method, path, status, json, content, headers or {}))
+        return self
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if not self.expected or (self.expected[0].method, self.expected[0].path) != (
+            request.method, request.url.path
+        ):
+            self.unexpected.append(f"{request.method} {request.url.path}")
+            return httpx.Response(599, json={"message": "unexpected request in test"})
+        exp = self.expected.pop(0)
+        if exp.content is not None:
+            return httpx.Response(exp.status, content=exp.content, headers=exp.headers)
+        return httpx.Response(exp.status, json=exp.json, headers=exp.headers)
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handler)
+
+    def body(self, index: int) -> dict:
+        return json.loads(self.requests[index].content)
+
+
+@pytest.fixture
+def gateway():
+    gw = MockGateway()
+    yield gw
+    assert gw.unexpected == [], f"requests nobody expected: {gw.unexpected}"
+    assert gw.expected == [], f"expected requests never sent: {gw.expected}"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool = False, text: str = "") -> None:
+        super().__init__(text)
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.fixture
+def cli(tmp_path):
+    """Run `main()` in-process with injected env, stdin, transport and store."""
+
+    def run(args, *, env=None, stdin="", store=None, transport=None, tty=False) -> Result:
+        out, err = _Stream(tty), _Stream(tty)
+        inp = _Stream(tty, stdin)
+        full_env = {"ANDAMIO_CONFIG_DIR": str(tmp_path / "config")}
+        full_env.update(env or {})
+
+        def factory(options):
+            return AppContext(options, env=full_env, stdin=inp, stdout=out, stderr=err,
+                              transport=transport, store=store)
+
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args), context_factory=factory)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+# --- the emulator and the installed CLI, for end-to-end tests -------------------------
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    from andamio_cli.sandbox import Sandbox
+
+    with Sandbox(port=0, workdir=str(tmp_path / "sandbox")) as sb:
+        yield sb
+
+
+def andamio_command() -> list[str]:
+    """The installed console script next to this interpreter (else `python -m andamio_cli`)."""
+    script = os.path.join(os.path.dirname(sys.executable), "andamio")
+    return [script] if os.path.exists(script) else [sys.executable, "-m", "andamio_cli"]
+
+
+@pytest.fixture
+def run_andamio(tmp_path):
+    """Run the real CLI as a subprocess with a clean environment and its own config dir."""
+
+    def run(args, *, env=None, stdin="", timeout=60) -> subprocess.CompletedProcess:
+        clean = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k != "NO_COLOR"}
+        clean["ANDAMIO_CONFIG_DIR"] = str(tmp_path / "e2e-config")
+        clean["ANDAMIO_CREDENTIAL_STORE"] = "file"
+        clean.update(env or {})
+        clean = {k: v for k, v in clean.items() if v is not None}
+        return subprocess.run(andamio_command() + list(args), input=stdin, env=clean,
+                              capture_output=True, text=True, timeout=timeout)
+
+    return run
