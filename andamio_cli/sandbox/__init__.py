@@ -120,6 +120,7 @@ class Sandbox:
             key.expires_at = max(key.expires_at, now + 365 * DAY)
         if self.workdir is None:
             self._tmpdir = self.workdir = tempfile.mkdtemp(prefix="andamio-sandbox-")
+        os.makedirs(self.workdir, mode=0o700, exist_ok=True)
         skey_path = os.path.join(self.workdir, "sandbox-wallet.skey")
         envelope = {"type": "PaymentSigningKeyShelley_ed25519", "description": "Payment Signing Key",
                     "cborHex": "5820" + st.wallet_seed.hex()}

@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import struct
+import sys
 import time
 import traceback
 from email.utils import formatdate
@@ -94,6 +95,12 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128
     sandbox = None
 
+    def handle_error(self, request, client_address) -> None:
+        """Keep stderr clean: a client that went away is normal, anything else is recorded."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, TimeoutError)) and self.sandbox is not None:
+            self.sandbox.errors.append(traceback.format_exc())
+
 
 class Server6(Server):
     """The IPv6 variant."""
@@ -107,6 +114,10 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "andamio-sandbox"
     sys_version = ""
     protocol_version = "HTTP/1.0"
+
+    def version_string(self) -> str:
+        """The Server header."""
+        return self.server_version
 
     def log_message(self, format, *args) -> None:
         """Stay silent: requests are recorded in Sandbox.requests instead."""

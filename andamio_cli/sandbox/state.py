@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import string
@@ -82,12 +83,12 @@ class Developer:
     user_id: str
     alias: str
     tier: str
-    api_key: str
-    jwt: str
-    refresh_token: str
+    api_key: str = field(repr=False)
+    jwt: str = field(repr=False)
+    refresh_token: str = field(repr=False)
     skey_path: str | None = None
     address: str | None = None
-    seed: bytes | None = None
+    seed: bytes | None = field(default=None, repr=False)
     key_id: str | None = None
 
 
@@ -154,7 +155,7 @@ class State:
     def mint_jwt(self, user: User, ttl: float) -> tuple[str, float]:
         """Return a developer JWT and its expiry time."""
         now = time.time()
-        exp = int(now + ttl)
+        exp = math.ceil(now + ttl)
         payload = {"sub": user.user_id, "alias": user.alias, "typ": "developer", "iat": int(now), "exp": exp}
         return jwt.encode(payload, self.secret), exp
 

@@ -1,0 +1,45 @@
+"""Write completions/* from the real andamio app; `--check` exits 1 listing stale files.
+
+    python scripts/gen_completions.py [--check]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from andamio_cli.app import _build_app  # noqa: E402
+from andamio_cli.completion import FILES, SHELLS, render  # noqa: E402
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    import typer.main
+
+    root = typer.main.get_command(_build_app())
+    folder = ROOT / "completions"
+    stale = []
+    for shell in SHELLS:
+        path = folder / FILES[shell]
+        text = render(shell, root)
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        stale.append(path.relative_to(ROOT))
+        if not check:
+            folder.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="\n")
+    if check and stale:
+        print("stale completion scripts (run python scripts/gen_completions.py):")
+        print("\n".join(f"  {p}" for p in stale))
+        return 1
+    for p in stale:
+        print(f"wrote {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

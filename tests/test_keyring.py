@@ -1,0 +1,110 @@
+"""The OS keyring for real (gnome-keyring over D-Bus) and its failure modes, via the installed CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import DEV_JWT, andamio_command
+
+KEY = "ant_pp_KEYRINGTEST000000000000000000000000wxyz"
+HERE = os.path.dirname(os.path.abspath(__file__))
+STORE_HINTS = ("ANDAMIO_API_KEY", "--insecure-storage", "ANDAMIO_CREDENTIAL_STORE=file")
+REQUIRED = os.environ.get("ANDAMIO_REQUIRE_REAL_KEYRING") == "1"
+
+
+def _env(tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING"))}
+    env["ANDAMIO_CONFIG_DIR"] = str(tmp_path / "config")
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
+    env.update(extra)
+    return env
+
+
+REAL_KEYRING_SCRIPT = r"""
+set -e
+eval "$(printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets)"
+read_direct='import keyring; print(keyring.get_password("andamio-cli", "default:api_key"))'
+printf '%s' "$KEY" | "$@" login --with-key
+printf '%s\n' "$JWT" | "$@" login --with-token
+"$@" --json status > "$OUT/status.json"
+"$PY" -c "$read_direct" > "$OUT/direct.txt"
+"$@" --json logout > "$OUT/logout.json"
+"$PY" -c "$read_direct" > "$OUT/after.txt"
+"""
+
+
+def test_store_and_read_through_the_real_secret_service(tmp_path):
+    tools = [shutil.which("dbus-run-session"), shutil.which("gnome-keyring-daemon")]
+    if not all(tools):
+        if REQUIRED:
+            pytest.fail("dbus-run-session and gnome-keyring-daemon are required in CI")
+        pytest.skip("gnome-keyring / dbus not installed")
+    env = _env(tmp_path, KEY=KEY, JWT=DEV_JWT, OUT=str(tmp_path), PY=sys.executable)
+    result = subprocess.run(
+        ["dbus-run-session", "--", "bash", "-c", REAL_KEYRING_SCRIPT, "bash", *andamio_command()],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert KEY not in result.stdout + result.stderr and DEV_JWT not in result.stderr
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["api_key_source"] == "keyring"
+    assert status["credential_store"] == "keyring"
+    assert status["api_key"] == "ant_pp_…wxyz"
+    assert (tmp_path / "direct.txt").read_text().strip() == KEY
+    assert json.loads((tmp_path / "logout.json").read_text()) == {"cleared": True}
+    assert (tmp_path / "after.txt").read_text().strip() == "None"
+    assert not (tmp_path / "config" / "credentials.json").exists()
+
+
+def _run(tmp_path, args, stdin="", **env):
+    started = time.monotonic()
+    result = subprocess.run(andamio_command() + args, input=stdin, capture_output=True,
+                            text=True, env=_env(tmp_path, **env), timeout=60)
+    return result, time.monotonic() - started
+
+
+def test_headless_without_keyring_fails_fast_and_clearly(tmp_path):
+    result, seconds = _run(tmp_path, ["login", "--with-key"], stdin=KEY)
+    assert result.returncode == 3, result.stderr
+    assert seconds < 10
+    assert result.stdout == ""
+    for hint in STORE_HINTS:
+        assert hint in result.stderr
+    assert KEY not in result.stderr
+    assert not (tmp_path / "config" / "credentials.json").exists()
+
+
+def test_hanging_keyring_hits_the_deadline(tmp_path):
+    result, seconds = _run(tmp_path, ["login", "--with-key"], stdin=KEY,
+                           PYTHONPATH=HERE, PYTHON_KEYRING_BACKEND="keyring_backends.HangingKeyring",
+                           ANDAMIO_KEYRING_TIMEOUT="1")
+    assert result.returncode == 3, result.stderr
+    assert seconds < 8
+    assert "did not answer within 1 s" in result.stderr
+    for hint in STORE_HINTS:
+        assert hint in result.stderr
+
+
+def test_locked_keyring_is_exit_3(tmp_path):
+    result, _ = _run(tmp_path, ["status"], PYTHONPATH=HERE, PYTHON_KEYRING_BACKEND="keyring_backends.LockedKeyring")
+    assert result.returncode == 3, result.stderr
+    assert "KeyringLocked" in result.stderr
+
+
+def test_plaintext_file_store_only_when_chosen(tmp_path):
+    result, _ = _run(tmp_path, ["login", "--with-key", "--insecure-storage"], stdin=KEY)
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "config" / "credentials.json"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
+    status, _ = _run(tmp_path, ["status", "--json"])
+    assert status.returncode == 3  # no developer JWT yet
+    assert "plain-text file" in status.stderr
