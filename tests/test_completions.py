@@ -210,11 +210,9 @@ zpty z zsh -f -i
 zpty -w z "PROMPT='' RPROMPT='' PS2=''"
 zpty -w z "fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
 zpty -w z 'compadd() { local -a h; builtin compadd -O h "$@"; print -rl -- "" ${h/#/@@}; builtin compadd "$@" }'
-zpty -w z "unsetopt beep; print READY-MARK"
+zpty -w z "bindkey -e; unsetopt beep; print READY-MARK"
 zpty -r z out '*READY-MARK*READY-MARK*'
-zpty -w -n z "$2"$'\t'
-sleep 0.3
-zpty -w z $'\x03'
+zpty -w -n z "$2"$'\t'$'\x15'  # TAB, then ^U (kill-whole-line, read after the TAB is done)
 zpty -w z "print END-MARK"
 zpty -r z out '*END-MARK*END-MARK*'
 print -r -- "$out" | tr -d '\r' | grep -a '@@' | sed 's/.*@@//'
