@@ -100,7 +100,7 @@ def v1_request_key(gw, jwt: str, name: str, days: int | None) -> dict:
 
 
 def v1_rotate_key(gw, jwt: str, name: str, days: int | None) -> dict:
-    """POST /api/v1/apikey/rotate with the Bearer token only."""
+    """POST /api/v1/apikey/rotate with the Bearer token only; v1 knows names, not key ids."""
     body = _with_days({"api_key_name": name}, days)
     return _key_or_confirmation(gw.call("POST", f"{V1}/rotate", bearer=jwt, body=body))
 

@@ -96,16 +96,19 @@ def _build_app():
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
+        epilog="Global options also work after the subcommand. Exit codes: 0 ok, 1 error, "
+        "2 not found, 3 auth, 4 invalid input, 5 unreachable, 6 conflict, 7 rate limited, "
+        "130 interrupted.",
     )
 
     @app.callback()
     def root(
         ctx: typer.Context,
-        profile: str = typer.Option("default", "--profile", envvar="ANDAMIO_PROFILE",
+        profile: str = typer.Option("default", "--profile", envvar="ANDAMIO_PROFILE", metavar="NAME",
                                     help="Stored credential set to use."),
         network: Optional[Network] = typer.Option(None, "--network", envvar="ANDAMIO_NETWORK",
                                                   help="preprod (default), mainnet or sandbox."),
-        base_url: Optional[str] = typer.Option(None, "--base-url", envvar="ANDAMIO_BASE_URL",
+        base_url: Optional[str] = typer.Option(None, "--base-url", envvar="ANDAMIO_BASE_URL", metavar="URL",
                                                help="Gateway URL (andamio.io or loopback)."),
         output: Format = typer.Option(Format.text, "-o", "--output", envvar="ANDAMIO_OUTPUT",
                                       help="Output format."),
@@ -114,7 +117,7 @@ def _build_app():
         no_color: bool = typer.Option(False, "--no-color", help="No colour (also NO_COLOR)."),
         debug: bool = typer.Option(False, "--debug", envvar="ANDAMIO_DEBUG",
                                    help="Redacted HTTP trace and tracebacks on stderr."),
-        timeout: float = typer.Option(10.0, "--timeout", envvar="ANDAMIO_TIMEOUT",
+        timeout: float = typer.Option(10.0, "--timeout", envvar="ANDAMIO_TIMEOUT", metavar="SECONDS",
                                       help="Per-request timeout in seconds."),
         no_input: bool = typer.Option(False, "--no-input", envvar="ANDAMIO_NO_INPUT",
                                       help="Never prompt."),
@@ -167,7 +170,7 @@ def _wants_json(args: list[str]) -> bool:
 
 
 def _report(error, args: list[str], trace_of: BaseException | None = None) -> int:
-    from andamio_cli.output import error_json, error_text
+    from andamio_cli.output import error_json, error_text, inert
 
     ctx = _RUN.context
     if ctx is not None and ctx.options.output == "json" or ctx is None and _wants_json(args):
@@ -177,7 +180,8 @@ def _report(error, args: list[str], trace_of: BaseException | None = None) -> in
     if trace_of is not None:
         import traceback
 
-        text = "".join(traceback.format_exception(trace_of)) + text
+        trace = "".join(traceback.format_exception(trace_of))
+        text = "".join(inert(line) + "\n" for line in trace.splitlines()) + text
     if ctx is not None:
         ctx.err(text)
     else:
@@ -201,6 +205,8 @@ def main(argv: list[str] | None = None, *, context_factory: Callable | None = No
 
     try:
         result = _build_app()(args=args, prog_name="andamio", standalone_mode=False)
+        if result == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent 130
+            sys.stderr.write("Interrupted.\n")
         return result if isinstance(result, int) else 0
     except typer.Exit as exc:
         return exc.exit_code

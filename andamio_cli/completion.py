@@ -206,32 +206,54 @@ fi
 """
 
 
+_FISH_HEAD = """\
+{header}# fish completion for andamio: install as ~/.config/fish/completions/andamio.fish
+
+function __andamio_words -a table cmdpath  # subs: subcommands, vals: options taking a value
+    switch $table$cmdpath
+{table}
+    end
+end
+
+function __andamio_at -a want_path want_n  # is the command path (and positional count) this?
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l cmdpath ''
+    set -l n 0
+    set -l skip 0
+    for w in $tokens
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case --
+                return 1
+            case '-*=*'
+            case '-*'
+                contains -- $w (__andamio_words vals: $cmdpath); and set skip 1
+            case '*'
+                if test $n = 0; and contains -- $w (__andamio_words subs: $cmdpath)
+                    set cmdpath (string trim -- "$cmdpath $w")
+                else
+                    set n (math $n + 1)
+                end
+        end
+    end
+    test "$cmdpath" = "$want_path"; or return 1
+    test -z "$want_n"; or test $n = $want_n
+end
+
+complete -c andamio -f"""
+
+
 def _fish(tree: dict) -> str:
     glob = _globals(tree)
     table = [f"        case '{name}:{p}'\n            printf '%s\\n' {' '.join(words)}"
              for name, key in (("subs", "subcommands"), ("vals", "options"))
              for p, node in sorted(tree.items())
              if (words := [w for w in node[key] if key == "subcommands" or node[key][w] != FLAG])]
-    lines = [HEADER.rstrip(), "# fish completion for andamio: install as "
-             "~/.config/fish/completions/andamio.fish", "",
-             "function __andamio_words -a table cmdpath", "    switch $table$cmdpath",
-             *table, "    end", "end", "",
-             "function __andamio_at -a want_path want_n  # command path (and positional count)",
-             "    set -l tokens (commandline -opc)", "    set -e tokens[1]",
-             "    set -l cmdpath ''", "    set -l n 0", "    set -l skip 0",
-             "    for w in $tokens",
-             "        if test $skip = 1", "            set skip 0", "            continue",
-             "        end", "        switch $w", "            case --", "                return 1",
-             "            case '-*=*'", "            case '-*'",
-             "                contains -- $w (__andamio_words vals: $cmdpath); and set skip 1",
-             "            case '*'",
-             "                if test $n = 0; and contains -- $w (__andamio_words subs: $cmdpath)",
-             "                    set cmdpath (string trim -- \"$cmdpath $w\")",
-             "                else", "                    set n (math $n + 1)", "                end",
-             "        end", "    end", '    test "$cmdpath" = "$want_path"; or return 1',
-             '    test -z "$want_n"; or test $n = $want_n', "end", "",
-             "complete -c andamio -f"]
-
+    lines = [_FISH_HEAD.format(header=HEADER, table="\n".join(table))]
     def line(cond: str, opt: str, spec) -> str:
         flag = f"-l {opt[2:]}" if opt.startswith("--") else (
             f"-s {opt[1:]}" if len(opt) == 2 else f"-o {opt[1:]}")
@@ -310,9 +332,11 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {{
         $pre = $cur.Substring(0, $cur.IndexOf('=') + 1); $cur = $cur.Substring($pre.Length)
         $want = $pre.TrimEnd('=')
     }}
-    if ($want) {{ $spec = $opts[$cmdpath][$want]; if ($null -eq $spec) {{ $spec = $globals[$want] }} }}
-    elseif ($cur.StartsWith('-')) {{ $spec = @(@($opts[$cmdpath].Keys) + @($globals.Keys) | Sort-Object) }}
-    else {{
+    if ($want) {{
+        $spec = $opts[$cmdpath][$want]; if ($null -eq $spec) {{ $spec = $globals[$want] }}
+    }} elseif ($cur.StartsWith('-')) {{
+        $spec = @(@($opts[$cmdpath].Keys) + @($globals.Keys) | Sort-Object)
+    }} else {{
         $spec = @()
         if ($n -eq 0) {{ $spec = @($subs[$cmdpath]) }}
         $arg = $positional["$cmdpath|$n"]

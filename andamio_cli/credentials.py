@@ -167,17 +167,26 @@ class FileStore:
         return data if isinstance(data, dict) else {}
 
     def _change(self, profile: str, update: Callable[[dict], bool]) -> bool:
+        from andamio_cli.errors import AndamioError
         from andamio_cli.files import atomic_write_json, locked
 
-        with locked(self.path + ".lock"):
-            data = self._read()
-            entry = data.setdefault("profiles", {}).setdefault(profile, {})
-            changed = update(entry)
-            if not entry:
-                data["profiles"].pop(profile, None)
-            if changed:
-                atomic_write_json(self.path, data, mode=0o600)
-            return changed
+        try:
+            with locked(self.path + ".lock"):
+                data = self._read()
+                entry = data.setdefault("profiles", {}).setdefault(profile, {})
+                changed = update(entry)
+                if not entry:
+                    data["profiles"].pop(profile, None)
+                if changed:
+                    atomic_write_json(self.path, data, mode=0o600)
+                return changed
+        except StoreUnavailableError:
+            raise
+        except AndamioError as exc:  # unwritable directory, lock timeout: the store is unusable
+            raise StoreUnavailableError(
+                exc.message, hint="make the config dir writable (or point ANDAMIO_CONFIG_DIR "
+                "elsewhere), or set ANDAMIO_API_KEY and ANDAMIO_DEV_JWT in the environment"
+            ) from None
 
     def get(self, profile: str, secret: str) -> str | None:
         value = self._read().get("profiles", {}).get(profile, {}).get(secret)

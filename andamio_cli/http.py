@@ -165,7 +165,8 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _transport_error(exc: httpx.TransportError, url: str, timeout: float) -> UnreachableError:
+def _transport_error(exc: httpx.TransportError, url: str, timeout: float,
+                     *, write: bool = False) -> UnreachableError:
     host = httpx.URL(url).host
     text = str(exc).lower()
     if isinstance(exc, httpx.TimeoutException):
@@ -178,7 +179,11 @@ def _transport_error(exc: httpx.TransportError, url: str, timeout: float) -> Unr
         message = f"cannot connect to {host} (connection refused or no route)"
     else:
         message = f"the connection to {host} broke before a complete reply"
-    return UnreachableError(message, hint="check the network, --network/--base-url, or --timeout")
+    hint = "check the network, --network/--base-url, or --timeout"
+    if write and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        hint = ("the request may have reached the gateway and been carried out: check "
+                "(`andamio apikey list`, `andamio status`) before repeating it")
+    return UnreachableError(message, hint=hint)
 
 
 class Gateway:
@@ -240,7 +245,8 @@ class Gateway:
                 if attempt < attempts:
                     self._sleep(self._backoff(attempt))
                     continue
-                raise _transport_error(exc, str(request.url), self.timeout) from None
+                raise _transport_error(exc, str(request.url), self.timeout,
+                                       write=not read) from None
             self._trace_response(response, time.monotonic() - started)
             if 200 <= response.status_code < 300:
                 return self._json(response)

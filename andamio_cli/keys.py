@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from andamio_cli import api
-from andamio_cli.errors import AndamioError, AuthError, BadReplyError, InvalidInputError
+from andamio_cli.errors import (
+    AndamioError,
+    AuthError,
+    BadReplyError,
+    ConflictError,
+    InvalidInputError,
+    StoreUnavailableError,
+)
 
 KEY_FIELDS = ("name", "created_at", "expires_at", "expires_in_days", "is_active")
+V1_TOKEN_HINT = ("set ANDAMIO_JWT to your v1 Bearer token, or store a developer JWT with "
+                 "`andamio login`")
+V1_ROTATE_HINT = ("v1 extends a key only when it has expired or expires within 1 day; "
+                  "nothing was changed")
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 
 
 def _api_version(ctx, flag: str | None) -> str:
-    version = flag or ctx.env.get("ANDAMIO_API_VERSION") or \
-        ctx.profile_settings.get("api_version") or "v2"
-    if version not in ("v1", "v2"):
-        raise InvalidInputError(f"API version must be v1 or v2, not {version!r}")
-    return version
+    """`--api`, else ANDAMIO_API_VERSION, else the profile's `api_version` setting, else v2."""
+    sources = (
+        (flag, "--api"),
+        (ctx.env.get("ANDAMIO_API_VERSION"), "ANDAMIO_API_VERSION"),
+        (ctx.profile_settings.get("api_version"),
+         f"the setting api_version of profile {ctx.profile} in {ctx.settings.path}"),
+    )
+    for version, source in sources:
+        if version:
+            if version not in ("v1", "v2"):
+                raise InvalidInputError(f"{source} must be v1 or v2, not {version!r}")
+            return version
+    return "v2"
 
 
 def _developer_creds(ctx) -> dict:
@@ -31,13 +52,36 @@ def _developer_creds(ctx) -> dict:
 
 
 def _v1_jwt(ctx) -> str:
+    """The v1 Bearer token: ANDAMIO_JWT, else the stored developer JWT (never an API key)."""
     from andamio_cli.auth.tokens import developer_jwt
 
     token = ctx.env.get("ANDAMIO_JWT", "").strip()
     if token:
         ctx.remember(token)
+        if not _TOKEN_RE.fullmatch(token):
+            raise InvalidInputError("ANDAMIO_JWT is not a usable Bearer token "
+                                    "(expected printable ASCII without spaces)")
         return token
-    return developer_jwt(ctx)
+    try:
+        return developer_jwt(ctx)
+    except StoreUnavailableError:
+        raise
+    except AuthError as exc:
+        if exc.status is None:
+            exc.hint = V1_TOKEN_HINT
+        raise
+
+
+def _v1_call(ctx, call, *args) -> dict:
+    """Run a v1 api function with the Bearer token only; name ANDAMIO_JWT when it was refused."""
+    token = _v1_jwt(ctx)
+    try:
+        return call(ctx.gateway(), token, *args)
+    except AuthError as exc:
+        if ctx.env.get("ANDAMIO_JWT", "").strip():
+            exc.hint = "ANDAMIO_JWT was refused; set it to a valid v1 Bearer token, or unset " \
+                       "it to use the stored developer JWT"
+        raise
 
 
 def _confirm(ctx, yes: bool, question: str) -> None:
@@ -84,7 +128,7 @@ def request(ctx, name: str, days: int | None, save: bool, api_flag: str | None) 
     api.check_key_name(name, 3, 100 if version == "v1" else 64)
     api.check_days(days)
     if version == "v1":
-        reply = api.v1_request_key(ctx.gateway(), _v1_jwt(ctx), name, days)
+        reply = _v1_call(ctx, api.v1_request_key, name, days)
     else:
         reply = api.request_key(ctx.gateway(), _developer_creds(ctx), name, days)
     _emit_new_key(ctx, reply, store=save)
@@ -99,7 +143,13 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
     api.check_days(days)
     _confirm(ctx, yes, f"Rotate key {name_or_id}?")
     if version == "v1":
-        reply = api.v1_rotate_key(ctx.gateway(), _v1_jwt(ctx), name_or_id, days)
+        if api.UUID_RE.match(name_or_id):
+            ctx.note(f"v1 has no key ids: {name_or_id} is sent as a key name.")
+        try:
+            reply = _v1_call(ctx, api.v1_rotate_key, name_or_id, days)
+        except ConflictError as exc:
+            exc.hint = V1_ROTATE_HINT
+            raise
     else:
         reply = api.rotate_key(ctx.gateway(), _developer_creds(ctx), name_or_id, days)
     if "api_key" in reply:

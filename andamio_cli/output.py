@@ -9,7 +9,9 @@ from typing import Any, Sequence, TextIO
 from andamio_cli.errors import AndamioError
 
 FORMATS = ("text", "json", "csv", "markdown")
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What json.dumps leaves raw: C1 controls (\x9b is a one-byte CSI), bidi and line separators.
+_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def inert(value: Any) -> str:
@@ -19,9 +21,9 @@ def inert(value: Any) -> str:
                        else f"\\u{ord(m.group()):04x}", text)
 
 
-def mask(secret: str | None) -> str:
+def mask(secret: object) -> str:
     """`ant_pp_…wxyz`: enough to recognise a secret, never enough to use it."""
-    if not secret:
+    if not isinstance(secret, str) or not secret:
         return ""
     prefix = re.match(r"^(ant_[a-z]{2}_|ant-|eyJ)", secret)
     if len(secret) < 12:
@@ -39,10 +41,12 @@ class Output:
         self.color = color
 
     def json(self, document: Any) -> None:
-        self.stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+        self.stream.write(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
     def line(self, text: str) -> None:
-        self.stream.write(text + "\n")
+        """One line of text, shown inert."""
+        self.stream.write(inert(text) + "\n")
 
     def record(self, document: Any, rows: Sequence[tuple[str, Any]]) -> None:
         """One object: JSON as given, otherwise Field/Value rows."""
@@ -70,7 +74,7 @@ class Output:
             self._rich_table(columns, cells, header)
         else:
             for row in cells:
-                self.line("\t".join(row))
+                self.stream.write("\t".join(row) + "\n")
 
     def _rich_table(self, columns: list[str], cells: list[list[str]], header: bool) -> None:
         from rich.console import Console

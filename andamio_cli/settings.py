@@ -54,11 +54,15 @@ def check_base_url(url: str, *, allow_any: bool = False) -> str:
     """Return the normalised base URL, or raise if credentials may not be sent there."""
     bad = InvalidInputError(
         f"base URL {url!r} is not allowed",
-        hint="use https on andamio.io (or a subdomain), a loopback address, "
-        "or set ANDAMIO_ALLOW_ANY_URL=1",
+        hint="use https on andamio.io (or a subdomain) or on a legacy v1 host, "
+        "a loopback address, or set ANDAMIO_ALLOW_ANY_URL=1",
     )
+    text = url.strip()
+    # urlsplit drops tabs and newlines (httpx does not) and ignores an empty `?` or `#`
+    if not re.fullmatch(r"[\x21-\x7e]+", text) or "?" in text or "#" in text:
+        raise bad
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
         host = parts.hostname or ""
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
@@ -68,11 +72,13 @@ def check_base_url(url: str, *, allow_any: bool = False) -> str:
     if "@" in parts.netloc or not re.fullmatch(r"[a-z0-9.:\[\]-]+", parts.netloc.lower()):
         raise bad
     if not allow_any:
+        if parts.path not in ("", "/"):  # request paths are the API's constants, nothing else
+            raise bad
         andamio = host == "andamio.io" or host.endswith(".andamio.io")
         https_ok = parts.scheme == "https" and (andamio or host in V1_HOSTS)
         if not (https_ok or _is_loopback(host)):
             raise bad
-    return url.strip().rstrip("/")
+    return text.rstrip("/")
 
 
 class Settings:

@@ -156,7 +156,7 @@ def attempt(spawner: Spawner, sc: Scenario, timeout: float, record: bool) -> Non
         problem = sc.check(out)
     if problem:
         tail = err.decode("utf-8", "replace").strip().splitlines()[-5:]
-        sc.error = problem + ("; stderr: " + " | ".join(tail) if tail else "")
+        sc.error = problem + ("; stderr: " + " / ".join(tail) if tail else "")
         return
     if record:
         sc.wall.append(elapsed)
@@ -413,7 +413,7 @@ def render(scenarios: list[Scenario], stats: dict, targets: list[dict], meta: di
                 why = f"FAILED: {sc.error}"
             else:
                 why = "no data"
-            lines.append(f"| `{sc.name}` | {why} | | | | |")
+            lines.append(f"| `{sc.name}` | {why.replace('|', '/')} | | | | |")
             continue
         xb = f"{st['median_ms'] / base:.2f}" if base else "–"
         xh = f"{st['median_ms'] / hf:.2f}" if hf else "–"

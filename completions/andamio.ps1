@@ -143,9 +143,11 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         $pre = $cur.Substring(0, $cur.IndexOf('=') + 1); $cur = $cur.Substring($pre.Length)
         $want = $pre.TrimEnd('=')
     }
-    if ($want) { $spec = $opts[$cmdpath][$want]; if ($null -eq $spec) { $spec = $globals[$want] } }
-    elseif ($cur.StartsWith('-')) { $spec = @(@($opts[$cmdpath].Keys) + @($globals.Keys) | Sort-Object) }
-    else {
+    if ($want) {
+        $spec = $opts[$cmdpath][$want]; if ($null -eq $spec) { $spec = $globals[$want] }
+    } elseif ($cur.StartsWith('-')) {
+        $spec = @(@($opts[$cmdpath].Keys) + @($globals.Keys) | Sort-Object)
+    } else {
         $spec = @()
         if ($n -eq 0) { $spec = @($subs[$cmdpath]) }
         $arg = $positional["$cmdpath|$n"]

@@ -212,7 +212,7 @@ zpty -w z "fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
 zpty -w z 'compadd() { local -a h; builtin compadd -O h "$@"; print -rl -- "" ${h/#/@@}; builtin compadd "$@" }'
 zpty -w z "bindkey -e; unsetopt beep; print READY-MARK"
 zpty -r z out '*READY-MARK*READY-MARK*'
-zpty -w -n z "$2"$'\t'$'\x15'  # TAB, then ^U (kill-whole-line, read after the TAB is done)
+zpty -w -n z "$2"$'\t\a'  # TAB, then ^G (send-break; unlike ^U not special to the tty)
 zpty -w z "print END-MARK"
 zpty -r z out '*END-MARK*END-MARK*'
 print -r -- "$out" | tr -d '\r' | grep -a '@@' | sed 's/.*@@//'

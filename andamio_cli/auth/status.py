@@ -15,6 +15,7 @@ def collect_status(ctx) -> dict:
     """The status fields (flat, the same in text and JSON)."""
     from andamio_cli.auth.tokens import iso, is_usable, jwt_expiry, parse_time
     from andamio_cli.output import mask
+    from andamio_cli.settings import NETWORKS
 
     settings = ctx.profile_settings
     creds = ctx.creds
@@ -29,7 +30,7 @@ def collect_status(ctx) -> dict:
     jwt_ok = is_usable(jwt, iso(jwt_at))
     return {
         "profile": ctx.profile,
-        "network": ctx.network,
+        "network": ctx.network if ctx.base_url == NETWORKS.get(ctx.network) else "custom",
         "base_url": ctx.base_url,
         "credential_store": creds.store.name,
         "alias": settings.get("alias"),

@@ -21,8 +21,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def request(
         ctx: typer.Context,
-        name: str = typer.Argument(..., help="Name of the new key (3-64 characters)."),
-        expires_in_days: Optional[int] = typer.Option(None, "--expires-in-days", help=DAYS_HELP),
+        name: str = typer.Argument(..., metavar="NAME",
+                                   help="Name of the new key (3-64 characters; 3-100 on v1)."),
+        expires_in_days: Optional[int] = typer.Option(None, "--expires-in-days", metavar="N",
+                                                       help=DAYS_HELP),
         save: bool = typer.Option(False, "--save", help="Store it as the profile's API key."),
         api: Optional[ApiVersion] = typer.Option(None, "--api", help=API_HELP),
     ) -> None:
@@ -36,7 +38,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         name_or_id: str = typer.Argument(..., metavar="NAME_OR_ID",
                                          help="Key name, or its UUID."),
-        expires_in_days: Optional[int] = typer.Option(None, "--expires-in-days", help=DAYS_HELP),
+        expires_in_days: Optional[int] = typer.Option(None, "--expires-in-days", metavar="N",
+                                                       help=DAYS_HELP),
         yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
         api: Optional[ApiVersion] = typer.Option(None, "--api", help=API_HELP),
     ) -> None:

@@ -1,0 +1,1 @@
+"""A stand-in for the `keyrings.alt` package (not installed here), for reliability tests."""
