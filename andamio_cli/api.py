@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from andamio_cli.errors import BadReplyError, InvalidInputError
 
@@ -35,7 +34,7 @@ def check_days(days: int | None) -> int | None:
 
 def key_ref(name_or_id: str) -> dict:
     """A UUID is sent as `key_id`, anything else as a validated `api_key_name`."""
-    if UUID_RE.match(name_or_id):
+    if UUID_RE.fullmatch(name_or_id):
         return {"key_id": name_or_id.lower()}
     if re.fullmatch(r"[0-9a-fA-F-]{32,40}", name_or_id) and name_or_id.count("-") >= 3:
         raise InvalidInputError(f"{name_or_id!r} looks like a malformed key id (UUID)")
@@ -48,14 +47,20 @@ def _with_days(body: dict, days: int | None) -> dict:
     return body
 
 
-def require_new_key(reply: dict) -> dict:
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _bad_reply(gw, what: str, hint: str = "nothing was stored; try again later"):
+    """A 2xx reply without what the contract promises; names the status and content type."""
+    return BadReplyError(f"the gateway's reply ({gw.last_reply}) {what}", hint=hint)
+
+
+def require_new_key(gw, reply: dict) -> dict:
     """A reply that claims to carry a new key must carry a non-empty `api_key` string."""
-    key = reply.get("api_key")
-    if not isinstance(key, str) or not key.strip():
-        raise BadReplyError(
-            "the gateway's reply has no API key (field `api_key` missing or empty)",
-            hint="nothing was stored; list your keys with `andamio apikey list` and try again",
-        )
+    if not _text(reply.get("api_key")):
+        raise _bad_reply(gw, "has no API key (field `api_key` missing or empty)",
+                         "nothing was stored; list your keys with `andamio apikey list`")
     return reply
 
 
@@ -68,24 +73,30 @@ def unwrap(reply: dict) -> dict:
 def request_key(gw, creds, name: str, days: int | None) -> dict:
     """POST key/request: a new key object (the raw key is in `api_key`)."""
     body = _with_days({"api_key_name": name}, days)
-    reply = gw.call("POST", f"{DEV}/key/request", body=body, **creds)
-    return require_new_key(reply)
+    return require_new_key(gw, gw.call("POST", f"{DEV}/key/request", body=body, **creds))
 
 
 def rotate_key(gw, creds, name_or_id: str, days: int | None) -> dict:
     """POST key/rotate: either `{"confirmation"}` or a new key object."""
     body = _with_days(key_ref(name_or_id), days)
-    return _key_or_confirmation(gw.call("POST", f"{DEV}/key/rotate", body=body, **creds))
+    return _key_or_confirmation(gw, gw.call("POST", f"{DEV}/key/rotate", body=body, **creds))
 
 
 def delete_key(gw, creds, name_or_id: str) -> dict:
-    """POST key/delete."""
-    return gw.call("POST", f"{DEV}/key/delete", body=key_ref(name_or_id), **creds)
+    """POST key/delete: `{"confirmation"}`."""
+    reply = gw.call("POST", f"{DEV}/key/delete", body=key_ref(name_or_id), **creds)
+    if not _text(reply.get("confirmation")):
+        raise _bad_reply(gw, "has no `confirmation`",
+                         "check with `andamio apikey list` whether the key is gone")
+    return reply
 
 
 def get_profile(gw, creds) -> dict:
-    """GET profile/get (retried)."""
-    return unwrap(gw.call("GET", f"{DEV}/profile/get", read=True, **creds))
+    """GET profile/get (retried); it must name the user and list the keys."""
+    profile = unwrap(gw.call("GET", f"{DEV}/profile/get", read=True, **creds))
+    if not _text(profile.get("user_id")) or not isinstance(profile.get("active_keys", []), list):
+        raise _bad_reply(gw, "is not a developer profile (`user_id` or `active_keys` missing)")
+    return profile
 
 
 def get_usage(gw, creds) -> dict:
@@ -96,20 +107,20 @@ def get_usage(gw, creds) -> dict:
 def v1_request_key(gw, jwt: str, name: str, days: int | None) -> dict:
     """POST /api/v1/apikey/request with the Bearer token only."""
     body = _with_days({"api_key_name": name}, days)
-    return require_new_key(gw.call("POST", f"{V1}/request", bearer=jwt, body=body))
+    return require_new_key(gw, gw.call("POST", f"{V1}/request", bearer=jwt, body=body))
 
 
 def v1_rotate_key(gw, jwt: str, name: str, days: int | None) -> dict:
     """POST /api/v1/apikey/rotate with the Bearer token only; v1 knows names, not key ids."""
     body = _with_days({"api_key_name": name}, days)
-    return _key_or_confirmation(gw.call("POST", f"{V1}/rotate", bearer=jwt, body=body))
+    return _key_or_confirmation(gw, gw.call("POST", f"{V1}/rotate", bearer=jwt, body=body))
 
 
-def _key_or_confirmation(reply: dict) -> dict:
+def _key_or_confirmation(gw, reply: dict) -> dict:
     if "api_key" in reply:
-        return require_new_key(reply)
-    if not isinstance(reply.get("confirmation"), str):
-        raise BadReplyError("the gateway's reply has neither `confirmation` nor `api_key`")
+        return require_new_key(gw, reply)
+    if not _text(reply.get("confirmation")):
+        raise _bad_reply(gw, "has neither `confirmation` nor `api_key`")
     return reply
 
 
@@ -118,31 +129,27 @@ def login_session(gw, api_key: str, alias: str, address: str) -> dict:
     body = {"alias": alias, "wallet_address": address}
     reply = gw.call("POST", f"{AUTH}/login/session", api_key=api_key, body=body)
     for field in ("session_id", "nonce"):
-        if not isinstance(reply.get(field), str) or not reply[field]:
-            raise BadReplyError(f"the gateway's login session has no `{field}`")
+        if not _text(reply.get(field)):
+            raise _bad_reply(gw, f"has no `{field}` for the login session")
     return reply
 
 
 def login_complete(gw, api_key: str, session_id: str, signature: dict) -> dict:
     """POST login/complete: the developer JWT and refresh token."""
     body = {"session_id": session_id, "signature": signature}
-    reply = gw.call("POST", f"{AUTH}/login/complete", api_key=api_key, body=body)
-    return require_tokens(reply)
+    return require_tokens(gw, gw.call("POST", f"{AUTH}/login/complete", api_key=api_key, body=body))
 
 
 def refresh_tokens(gw, refresh_token: str) -> dict:
     """POST token/refresh: a new JWT and a new single-use refresh token (never retried)."""
     reply = gw.call("POST", f"{AUTH}/token/refresh", body={"refresh_token": refresh_token})
-    return require_tokens(reply)
+    return require_tokens(gw, reply)
 
 
-def require_tokens(reply: dict) -> dict:
+def require_tokens(gw, reply: dict) -> dict:
     """A login reply must carry both tokens; otherwise nothing may be stored."""
     for field in ("jwt", "refresh_token"):
-        part: Any = reply.get(field)
-        if not isinstance(part, dict) or not isinstance(part.get("token"), str) or not part["token"].strip():
-            raise BadReplyError(
-                f"the gateway's login reply has no `{field}.token`",
-                hint="nothing was stored; try logging in again",
-            )
+        part = reply.get(field)
+        if not isinstance(part, dict) or not _text(part.get("token")):
+            raise _bad_reply(gw, f"has no `{field}.token`", "nothing was stored; log in again")
     return reply

@@ -76,18 +76,16 @@ class AppContext:
     def note(self, message: str) -> None:
         """An informational line on stderr (silenced by --quiet and in JSON mode)."""
         if not self.options.quiet and self.options.output != "json":
-            self.err(message + "\n")
+            self.err(_inert(message) + "\n")
 
     def warn(self, message: str) -> None:
         """A warning on stderr (silenced by --quiet only)."""
-        if not self.options.quiet and self.options.output != "json":
-            self.err(f"Warning: {message}\n")
+        if not self.options.quiet:
+            self.err(f"Warning: {_inert(message)}\n")
 
     def trace(self, line: str) -> None:
         """A --debug trace line."""
-        from andamio_cli.output import inert
-
-        self.err(f"[debug] {inert(line)}\n")
+        self.err(f"[debug] {_inert(line)}\n")
 
     # --- output ------------------------------------------------------------
 
@@ -194,6 +192,12 @@ class AppContext:
     def close(self) -> None:
         if self._gateway is not None:
             self._gateway.close()
+
+
+def _inert(text: str) -> str:
+    from andamio_cli.output import inert
+
+    return inert(text)
 
 
 def _isatty(stream: Any) -> bool:

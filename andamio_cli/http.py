@@ -6,7 +6,6 @@ import json
 import random
 import re
 import time
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable
 
 import httpx
@@ -97,7 +96,7 @@ def _error_fields(body: Any) -> tuple[str | None, str | None]:
     nested = body.get("error") if isinstance(body.get("error"), dict) else {}
     flat_error = body.get("error") if isinstance(body.get("error"), str) else None
     code = nested.get("code") or body.get("code")
-    if not code and flat_error and _CODE_RE.match(flat_error):
+    if not code and flat_error and _CODE_RE.fullmatch(flat_error):
         code = flat_error
     message = nested.get("message") or body.get("message") or flat_error or body.get("details")
     message = message if isinstance(message, str) and message.strip() else None
@@ -159,6 +158,8 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
     if value.isdigit():
         return float(value)
+    from email.utils import parsedate_to_datetime
+
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
@@ -202,6 +203,7 @@ class Gateway:
         self.timeout = timeout
         self._trace = trace
         self._sleep = sleep
+        self.last_reply = "no reply yet"
         self._client = httpx.Client(
             base_url=base_url,
             timeout=timeout,
@@ -249,6 +251,7 @@ class Gateway:
                                        write=not read) from None
             self._trace_response(response, time.monotonic() - started)
             if 200 <= response.status_code < 300:
+                self.last_reply = describe(response)
                 return self._json(response)
             error = error_from_response(response)
             delay = self._retry_delay(response, error, attempt) if attempt < attempts else None

@@ -9,7 +9,6 @@ from andamio_cli import api
 from andamio_cli.errors import (
     AndamioError,
     AuthError,
-    BadReplyError,
     ConflictError,
     InvalidInputError,
     StoreUnavailableError,
@@ -143,7 +142,7 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
     api.check_days(days)
     _confirm(ctx, yes, f"Rotate key {name_or_id}?")
     if version == "v1":
-        if api.UUID_RE.match(name_or_id):
+        if api.UUID_RE.fullmatch(name_or_id):
             ctx.note(f"v1 has no key ids: {name_or_id} is sent as a key name.")
         try:
             reply = _v1_call(ctx, api.v1_rotate_key, name_or_id, days)
@@ -196,9 +195,7 @@ def _days_left(expires_at: object) -> int | None:
 def list_keys(ctx) -> None:
     from andamio_cli.output import mask
 
-    keys = api.get_profile(ctx.gateway(), _developer_creds(ctx)).get("active_keys") or []
-    if not isinstance(keys, list):
-        raise BadReplyError("the gateway's profile has no list of keys (`active_keys`)")
+    keys = api.get_profile(ctx.gateway(), _developer_creds(ctx)).get("active_keys", [])
     items = []
     for key in (k for k in keys if isinstance(k, dict)):
         ctx.remember(key.get("api_key") if isinstance(key.get("api_key"), str) else None)

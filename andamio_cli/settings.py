@@ -33,7 +33,7 @@ def config_dir(env: dict) -> str:
 
 def check_profile(name: str) -> str:
     """Validate a profile name (it becomes part of keyring entry names)."""
-    if not PROFILE_RE.match(name):
+    if not PROFILE_RE.fullmatch(name):
         raise InvalidInputError(
             f"invalid profile name {name!r}",
             hint="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",

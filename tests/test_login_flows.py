@@ -313,7 +313,7 @@ def test_complete_reply_without_tokens_stores_nothing(sandbox, run_andamio, tmp_
     result = run_andamio(wallet_args(sandbox), env=base_env(sandbox))
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
-    assert "Error: the gateway's login reply has no `jwt.token`" in result.stderr
+    assert "Error: the gateway's reply (HTTP 200, application/json) has no `jwt.token`" in result.stderr
     assert "nothing was stored" in result.stderr
     assert routes(sandbox) == ["login/session", "login/complete"]
     assert set(stored(tmp_path)) == {"api_key"}

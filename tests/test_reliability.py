@@ -174,22 +174,13 @@ FAULTS = {
 MISSING = {
     "apikey request --save": (1, "`api_key` missing or empty"),
     "apikey rotate": (1, "neither `confirmation` nor `api_key`"),
-    "apikey delete": (1, None),
-    "apikey list": (1, None),
-    "apikey profile": (1, None),
+    "apikey delete": (1, "has no `confirmation`"),
+    "apikey list": (1, "is not a developer profile"),
+    "apikey profile": (1, "is not a developer profile"),
     "apikey usage": (0, None),  # every usage field is optional
     "login --skey": (1, "no `jwt.token`"),
     "refresh": (1, "no `jwt.token`"),
 }
-GAPS = {
-    "apikey delete": "api.delete_key accepts a 200 without `confirmation`; keys.delete then "
-                     "reports success and removes the local copy of the key",
-    "apikey list": "keys.list_keys reads a missing `active_keys` as an empty list: 'No keys.', "
-                   "exit 0",
-    "apikey profile": "keys.profile prints empty rows for a profile without any field, exit 0",
-}
-
-
 def expected(fault_name: str, command_name: str) -> tuple[int, str | None, int]:
     """(exit code, message fragment, attempts) for a fault that lasts."""
     fault, command = FAULTS[fault_name], COMMANDS[command_name]
@@ -266,9 +257,7 @@ GLITCHES = [Case(f, c, repeats=1) for f in ("HTML 502 page", "503, Retry-After: 
 
 
 def _param(case: Case):
-    gap = GAPS.get(case.command) if FAULTS[case.fault].spec == "missing-fields" else None
-    marks = [pytest.mark.xfail(reason=gap, strict=True)] if gap else []
-    return pytest.param(case, id=case.id, marks=marks)
+    return pytest.param(case, id=case.id)
 
 
 def _case_of(item) -> Case | None:
@@ -368,10 +357,9 @@ def reliability_markdown() -> str:
     ]
     for name, fault in FAULTS.items():
         if fault.spec == "missing-fields":
-            gaps = ", ".join(f"`{c}`" for c in GAPS)
             lines.append(f"| {name} | 1 | the missing field (`api_key`, `confirmation`, "
-                         f"`jwt.token`); `usage` accepts it (exit 0: every field is optional); "
-                         f"{gaps} still accept it (known gap) | 1 | 1 |")
+                         "`jwt.token`, `user_id`); `usage` accepts it (exit 0: every field "
+                         "is optional) | 1 | 1 |")
             continue
         reads_sent = 3 if fault.retried else 1
         lines.append(f"| {name} | {fault.exit} | `{fault.message}` | {reads_sent} | 1 |")

@@ -18,7 +18,7 @@ _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 def check_api_key(key: str) -> str:
     """An API key: 8-512 printable ASCII characters without spaces (never echoed)."""
-    if not _KEY_RE.match(key):
+    if not _KEY_RE.fullmatch(key):
         raise InvalidInputError(
             "that does not look like an API key (expected 8-512 printable characters, "
             "no spaces)", hint="pipe only the key, e.g. `printf %s \"$KEY\" | andamio login --with-key`")
@@ -45,12 +45,12 @@ def _save_api_key(ctx, key: str) -> None:
 
 def _save_token(ctx, text: str) -> None:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if not lines or len(lines) > 2 or not _JWT_RE.match(lines[0]):
+    if not lines or len(lines) > 2 or not _JWT_RE.fullmatch(lines[0]):
         raise InvalidInputError(
             "expected a developer JWT on the first line and, optionally, a refresh token on "
             "the second", hint="printf '%s\\n%s\\n' \"$JWT\" \"$REFRESH\" | andamio login --with-token")
     refresh = lines[1] if len(lines) == 2 else None
-    if refresh is not None and not _KEY_RE.match(refresh):
+    if refresh is not None and not _KEY_RE.fullmatch(refresh):
         raise InvalidInputError("the second line does not look like a refresh token")
     from andamio_cli.auth.tokens import jwt_claims, save_login
 

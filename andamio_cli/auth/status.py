@@ -55,13 +55,15 @@ def _missing(status: dict) -> str:
 
 def run_status(ctx) -> None:
     """Print the status; exit 3 (auth) when the profile cannot call the gateway."""
+    from andamio_cli.output import inert
+
     status = collect_status(ctx)
     rows = [(k, "" if v is None else v) for k, v in status.items()]
     if status["ready"]:
         ctx.out.record(status, rows)
         return
     if ctx.options.output != "json" and not ctx.options.quiet:
-        ctx.err("".join(f"{k}: {v}\n" for k, v in rows))
+        ctx.err("".join(f"{k}: {inert(v)}\n" for k, v in rows))
     plain_note = " (stored in a plain-text file)" if status["credential_store"] == "file" else ""
     raise AuthError(
         f"profile {ctx.profile} is not ready: {_missing(status)}{plain_note}",
