@@ -98,8 +98,11 @@ def _error_fields(body: Any) -> tuple[str | None, str | None]:
     code = nested.get("code") or body.get("code")
     if not code and flat_error and _CODE_RE.fullmatch(flat_error):
         code = flat_error
-    message = nested.get("message") or body.get("message") or flat_error or body.get("details")
+    message = nested.get("message") or body.get("message") or flat_error
+    details = nested.get("details") or body.get("details")
     message = message if isinstance(message, str) and message.strip() else None
+    if isinstance(details, str) and details.strip() and details not in (message, "string"):
+        message = f"{message.rstrip('.')}: {details}" if message else details
     return message, code if isinstance(code, str) else None
 
 

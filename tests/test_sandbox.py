@@ -116,7 +116,7 @@ def test_seeded_developer_has_key_wallet_and_jwt(sb):
     assert dev.address.startswith("addr_test1") and 103 <= len(dev.address) <= 108
     assert payment_credential(dev.address) == key_hash(public_key(dev.seed))
     claims = jwt_payload(dev.jwt)
-    assert set(claims) == {"sub", "alias", "typ", "iat", "exp"}
+    assert set(claims) == {"sub", "alias", "typ", "iat", "exp", "jti"}
     assert (claims["sub"], claims["alias"], claims["typ"]) == (dev.user_id, "sandbox-dev", "developer")
     assert 3600 <= claims["exp"] - claims["iat"] <= 3601
     assert sb.url == f"http://127.0.0.1:{sb.port}"
@@ -560,6 +560,9 @@ def test_app_page_posts_the_callback(sb, listener):
                             "dev_refresh_token_expires_at", "alias", "address"}
     assert (payload["state"], payload["alias"], payload["address"]) == ("abc123", "sandbox-dev", sb.dev.address)
     assert profile(sb, sb.dev, jwt=payload["dev_jwt"]).status == 200
+    deadline = time.monotonic() + 5  # the app thread records the answer after the listener saw it
+    while not sb.callbacks and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert sb.callbacks == [(200, b"")]
 
 

@@ -7,6 +7,7 @@ half runs the installed CLI against the emulator over loopback HTTP.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -457,7 +458,9 @@ def test_e2e_rotate_of_a_fresh_key_is_conflict_exit_6(sandbox, run_andamio):
     assert result.stdout == ""
     assert result.stderr == (
         "Error: Conflict: the API key is not due for rotation; it can be rotated when expired "
-        "or within 1 day of expiry. (HTTP 409, application/json)\n" + ROTATE_HINT)
+        "or within 1 day of expiry: expires_at "
+        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(before))} (HTTP 409, application/json)\n"
+        + ROTATE_HINT)
     (record,) = v1_records(sandbox)
     assert record.json == {"api_key_name": "sandbox-default"}
     assert_sent_bearer_only(record, sandbox.dev.jwt)
@@ -469,7 +472,8 @@ def test_e2e_request_errors_are_camel_case_and_parsed(sandbox, run_andamio):
     duplicate = run_andamio(["apikey", "request", "sandbox-default", "--api", "v1"], env=env)
     assert duplicate.returncode == 4
     assert duplicate.stdout == ""
-    assert duplicate.stderr == "Error: Bad Request: Invalid input. (HTTP 400, application/json)\n"
+    assert duplicate.stderr == ("Error: Bad Request: Invalid input: an API key with this name "
+                                "already exists (HTTP 400, application/json)\n")
     status, body = post(sandbox, f"{V1}/request", {"api_key_name": "sandbox-default"},
                         {"Authorization": f"Bearer {sandbox.dev.jwt}"})
     assert (status, body["statusCode"], "status_code" in body) == (400, 400, False)
@@ -481,8 +485,9 @@ def test_e2e_request_errors_are_camel_case_and_parsed(sandbox, run_andamio):
     assert capped.stdout == ""
     error = json.loads(capped.stderr)["error"]
     assert (error["kind"], error["status"]) == ("rate_limited", 429)
-    assert error["message"] == ("Too Many Requests: Rate limit or quota exceeded. "
-                                "(HTTP 429, application/json)")
+    assert error["message"] == ("Too Many Requests: Rate limit or quota exceeded: "
+                                "tier_limit_exceeded: maximum API key limit (2) reached for "
+                                "your tier (HTTP 429, application/json)")
     routes = [(r.route, r.json["api_key_name"]) for r in v1_records(sandbox)]
     assert routes.count(("v1/request", "second-v1")) == 1
 
@@ -492,8 +497,8 @@ def test_e2e_rotate_of_an_unknown_key_is_snake_case_404_exit_2(sandbox, run_anda
                          env=e2e_env(sandbox))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == ("Error: Not Found: The requested resource could not be found. "
-                             "(HTTP 404, application/json)\n"
+    assert result.stderr == ("Error: Not Found: The requested resource could not be found: "
+                             "no API key with this name (HTTP 404, application/json)\n"
                              "Hint: see your keys with `andamio apikey list`\n")
     status, body = post(sandbox, f"{V1}/rotate", {"api_key_name": "no-such-key"},
                         {"Authorization": f"Bearer {sandbox.dev.jwt}"})
@@ -507,7 +512,8 @@ def test_e2e_bad_andamio_jwt_is_401_exit_3(sandbox, run_andamio, command):
     result = run_andamio(args, env=e2e_env(sandbox, ANDAMIO_JWT=bad))
     assert result.returncode == 3
     assert result.stdout == ""
-    assert result.stderr == ("Error: Unauthorized: Invalid or missing credentials. "
+    assert result.stderr == ("Error: Unauthorized: Invalid or missing credentials: "
+                             "Authorization: Bearer <JWT> missing, invalid or expired "
                              "(HTTP 401, application/json)\n" + JWT_REFUSED_HINT)
     (record,) = v1_records(sandbox)
     assert_sent_bearer_only(record, bad)

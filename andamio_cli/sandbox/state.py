@@ -156,7 +156,8 @@ class State:
         """Return a developer JWT and its expiry time."""
         now = time.time()
         exp = math.ceil(now + ttl)
-        payload = {"sub": user.user_id, "alias": user.alias, "typ": "developer", "iat": int(now), "exp": exp}
+        payload = {"sub": user.user_id, "alias": user.alias, "typ": "developer", "iat": int(now),
+                   "exp": exp, "jti": secrets.token_hex(8)}
         return jwt.encode(payload, self.secret), exp
 
     def jwt_user(self, token: str) -> User | None:
