@@ -9,6 +9,8 @@ from typing import Callable, Optional
 from andamio_cli import __version__
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
+COMPLETION_FILES = {"bash": "andamio.bash", "zsh": "_andamio", "fish": "andamio.fish",
+                    "powershell": "andamio.ps1"}
 # Global options: name -> takes a value. They are accepted anywhere before `--`.
 GLOBAL_OPTIONS = {
     "--profile": True, "--network": True, "--base-url": True, "-o": True, "--output": True,
@@ -41,13 +43,12 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
-def _packaged_completion(shell: str) -> str | None:
+def _packaged(name: str) -> str | None:
+    """A generated file shipped in the package (or, in a source tree, at the repo root)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    name = {"bash": "andamio.bash", "zsh": "_andamio", "fish": "andamio.fish",
-            "powershell": "andamio.ps1"}[shell]
-    for folder in (os.path.join(here, "completions"), os.path.join(here, "..", "completions")):
+    for path in (os.path.join(here, name), os.path.join(here, "..", name)):
         try:
-            with open(os.path.join(folder, name), encoding="utf-8") as fh:
+            with open(path, encoding="utf-8") as fh:
                 return fh.read()
         except OSError:
             continue
@@ -55,16 +56,28 @@ def _packaged_completion(shell: str) -> str | None:
 
 
 def _fast_path(args: list[str]) -> int | None:
-    """`--version` and `completion SHELL` answered without loading Typer."""
+    """`--version`, the root help and `completion SHELL` answered without loading Typer."""
     if args == ["--version"]:
         sys.stdout.write(f"andamio {__version__}\n")
         return 0
-    if len(args) == 2 and args[0] == "completion" and args[1] in SHELLS:
-        script = _packaged_completion(args[1])
-        if script is not None:
-            sys.stdout.write(script)
-            return 0
-    return None
+    text = None
+    if args in ([], ["--help"], ["-h"]):
+        text = _packaged("help.txt")
+    elif len(args) == 2 and args[0] == "completion" and args[1] in SHELLS:
+        text = _packaged(f"completions/{COMPLETION_FILES[args[1]]}")
+    if text is None:
+        return None
+    sys.stdout.write(text)
+    return 0
+
+
+def render_root_help() -> str:
+    """The root help as Typer renders it on a terminal of 80+ columns (for the packaged copy)."""
+    import typer.main
+
+    command = typer.main.get_command(_build_app())
+    with command.make_context("andamio", [], resilient_parsing=True, terminal_width=78) as ctx:
+        return ctx.get_help() + "\n"
 
 
 def _build_app():

@@ -36,7 +36,7 @@ _andamio_kind() {  # what follows "PATH|OPTION" or "PATH|#N" (N-th positional)
         "sandbox|--fault") _a_kind=value ;;
         "sandbox|--host") _a_kind=value ;;
         "sandbox|--port") _a_kind=value ;;
-        "sandbox|--state") _a_kind=value ;;
+        "sandbox|--state") _a_kind=file ;;
         *"|--base-url") _a_kind=value ;;
         *"|--network") _a_kind=choice; _a_vals="preprod mainnet sandbox" ;;
         *"|--output") _a_kind=choice; _a_vals="text json csv markdown" ;;

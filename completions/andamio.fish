@@ -130,7 +130,7 @@ complete -c andamio -n "__andamio_at 'sandbox'" -l fault -x
 complete -c andamio -n "__andamio_at 'sandbox'" -l help
 complete -c andamio -n "__andamio_at 'sandbox'" -l host -x
 complete -c andamio -n "__andamio_at 'sandbox'" -l port -x
-complete -c andamio -n "__andamio_at 'sandbox'" -l state -x
+complete -c andamio -n "__andamio_at 'sandbox'" -l state -r -F
 complete -c andamio -n "__andamio_at 'sandbox'" -s h
 complete -c andamio -n "__andamio_at 'status'" -l help
 complete -c andamio -n "__andamio_at 'status'" -s h

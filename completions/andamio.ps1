@@ -106,7 +106,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
             '--help' = 'flag'
             '--host' = 'value'
             '--port' = 'value'
-            '--state' = 'value'
+            '--state' = 'file'
             '-h' = 'flag'
         }
         'andamio status' = @{

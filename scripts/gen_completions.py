@@ -1,4 +1,6 @@
-"""Write completions/* from the real andamio app; `--check` exits 1 listing stale files.
+"""Write the files generated from the real andamio app: completions/* and the root help
+(andamio_cli/help.txt, printed by `andamio --help` without loading Typer).
+`--check` exits 1 listing stale files.
 
     python scripts/gen_completions.py [--check]
 """
@@ -11,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from andamio_cli.app import _build_app  # noqa: E402
+from andamio_cli.app import _build_app, render_root_help  # noqa: E402
 from andamio_cli.completion import FILES, SHELLS, render  # noqa: E402
 
 
@@ -20,20 +22,19 @@ def main(argv: list[str]) -> int:
     import typer.main
 
     root = typer.main.get_command(_build_app())
-    folder = ROOT / "completions"
+    outputs = {ROOT / "completions" / FILES[shell]: render(shell, root) for shell in SHELLS}
+    outputs[ROOT / "andamio_cli" / "help.txt"] = render_root_help()
     stale = []
-    for shell in SHELLS:
-        path = folder / FILES[shell]
-        text = render(shell, root)
+    for path, text in outputs.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             continue
         stale.append(path.relative_to(ROOT))
         if not check:
-            folder.mkdir(exist_ok=True)
+            path.parent.mkdir(exist_ok=True)
             path.write_text(text, encoding="utf-8", newline="\n")
     if check and stale:
-        print("stale completion scripts (run python scripts/gen_completions.py):")
+        print("stale generated files (run python scripts/gen_completions.py):")
         print("\n".join(f"  {p}" for p in stale))
         return 1
     for p in stale:

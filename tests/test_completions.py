@@ -170,7 +170,7 @@ def test_bash_registers_a_function():
     ("andamio --profile work -o json apikey r", ["request", "rotate"]),
     ("andamio apikey request --save --api v2 ", []),
     ("andamio login --alias ", []),
-    ("andamio sandbox --state ", []),
+    ("andamio sandbox --port ", []),
     ("andamio -- ", []),
 ])
 def test_bash_completes(line, expected):
@@ -191,6 +191,7 @@ def test_bash_completes_files_for_skey(tmp_path):
     assert sorted(bash_complete("andamio login --skey ", tmp_path)) == ["notes.txt", "wallet.skey"]
     assert bash_complete("andamio login --skey wa", tmp_path) == ["wallet.skey"]
     assert bash_complete("andamio --json login --skey=wa", tmp_path) == ["wallet.skey"]
+    assert bash_complete("andamio sandbox --state wa", tmp_path) == ["wallet.skey"]
 
 
 # --- (d) zsh and fish --------------------------------------------------------------------

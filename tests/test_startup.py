@@ -98,7 +98,7 @@ def test_no_heavy_imports(tmp_path, args):
     _check(args, _importtime(tmp_path, *args), HEAVY)
 
 
-@pytest.mark.parametrize("args", [("--version",), ("completion", "bash")],
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("completion", "bash")],
                          ids=lambda a: " ".join(a))
 def test_fast_path_skips_typer(tmp_path, args):
     _check(args, _importtime(tmp_path, *args), ("typer", "click"))

@@ -128,7 +128,6 @@ def run_login(ctx, *, with_key: bool, with_token: bool, skey, alias, address, we
                                 hint=NO_TERMINAL_HINT)
     ctx.base_url  # noqa: B018 - validate the URL before anything is stored
     ctx.store(insecure=insecure, interactive=interactive)
-    _remember_target(ctx)
     if with_key:
         _save_api_key(ctx, _read_stdin(ctx, "API key").strip())
     if with_token:
@@ -142,6 +141,7 @@ def run_login(ctx, *, with_key: bool, with_token: bool, skey, alias, address, we
             _save_api_key(ctx, ctx.prompt_secret("API key (input hidden)"))
         if not ctx.creds.stored("dev_jwt"):
             _web_login(ctx)
+    _remember_target(ctx)
     _warn_shadowed(ctx)
     emit_login(ctx, "Logged in")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -12,8 +13,8 @@ def register(app: typer.Typer) -> None:
     def sandbox(
         port: int = typer.Option(8765, "--port", help="Port to listen on."),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-        state: Optional[str] = typer.Option(None, "--state", metavar="FILE",
-                                            help="Keep the emulator's state in this file."),
+        state: Optional[Path] = typer.Option(None, "--state", metavar="FILE", dir_okay=False,
+                                             help="Keep the emulator's state in this file."),
         fault: List[str] = typer.Option([], "--fault", metavar="ROUTE=SPEC",
                                         help="Queue faults, e.g. usage/get=429:retry-after=1,drop."),
         demo: bool = typer.Option(False, "--demo",
@@ -26,4 +27,5 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(run_demo())
         from andamio_cli.sandbox import run
 
-        raise typer.Exit(run(host=host, port=port, state_file=state, faults=fault))
+        raise typer.Exit(run(host=host, port=port, state_file=str(state) if state else None,
+                               faults=fault))
