@@ -3,8 +3,6 @@
 
 import os
 import sys
-from enum import Enum
-from typing import Callable, Optional
 
 from andamio_cli import __version__
 
@@ -81,6 +79,9 @@ def render_root_help() -> str:
 
 
 def _build_app():
+    from enum import Enum
+    from typing import Optional
+
     import typer
 
     from andamio_cli.commands import apikey, auth, completion, sandbox
@@ -160,7 +161,7 @@ class _Run:
     """The context factory for this process and the context it made (for error output)."""
 
     def __init__(self) -> None:
-        self.factory: Callable | None = None
+        self.factory = None
         self.context = None
 
     def make_context(self, options):
@@ -202,7 +203,7 @@ def _report(error, args: list[str], trace_of: BaseException | None = None) -> in
     return error.exit_code
 
 
-def main(argv: list[str] | None = None, *, context_factory: Callable | None = None) -> int:
+def main(argv: list[str] | None = None, *, context_factory=None) -> int:
     """Run the CLI; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     fast = _fast_path(args)
