@@ -7,6 +7,7 @@ misbehaving keyrings and concurrent use: it keeps working, loses nothing and lea
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import os
 import re
 import shutil
@@ -712,6 +713,12 @@ def test_twenty_processes_share_the_real_keyring(tmp_path):
                             (out / f"{kind}{n}.err").read_text()))
     assert_load_results(results, (out / "direct.txt").read_text().strip())
     assert not (tmp_path / "config" / "credentials.json").exists()
+
+
+def test_readme_reliability_table_is_current():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert reliability_markdown() in readme, (
+        "README.md's Reliability table is stale: paste `python tests/test_reliability.py`")
 
 
 if __name__ == "__main__":
