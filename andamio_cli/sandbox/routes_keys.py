@@ -184,20 +184,29 @@ def _v1_auth(sb, req, shape):
     return user
 
 
-def v1_request(sb, req) -> Reply:
-    """POST /api/v1/apikey/request: errors in camelCase; a duplicate name is a 400."""
-    user = _v1_auth(sb, req, camel)
+def _v1_input(sb, req, shape, max_name: int, default_days: int):
+    """(user, name, days) of a v1 call, or the error Reply in the route's own shape."""
+    user = _v1_auth(sb, req, shape)
     if isinstance(user, Reply):
         return user
     body = body_object(req)
     if body is None:
-        return camel(400, details="the request body must be a JSON object")
+        return shape(400, details="the request body must be a JSON object")
     name = body.get("api_key_name")
-    if not isinstance(name, str) or not 3 <= len(name) <= 100:
-        return camel(422, details="api_key_name must be 3-100 characters")
-    days = _days(body, 365)
+    if not isinstance(name, str) or not 3 <= len(name) <= max_name:
+        return shape(422, details=f"api_key_name must be 3-{max_name} characters")
+    days = _days(body, default_days)
     if days is None:
-        return camel(422, details=_DAYS_RULE)
+        return shape(422, details=_DAYS_RULE)
+    return user, name, days
+
+
+def v1_request(sb, req) -> Reply:
+    """POST /api/v1/apikey/request: errors in camelCase; a duplicate name is a 400."""
+    checked = _v1_input(sb, req, camel, 100, 365)
+    if isinstance(checked, Reply):
+        return checked
+    user, name, days = checked
     if sb.state.find_key(user.user_id, name=name):
         return camel(400, details="an API key with this name already exists")
     cap = TIER_KEY_CAP[user.tier]
@@ -208,18 +217,10 @@ def v1_request(sb, req) -> Reply:
 
 def v1_rotate(sb, req) -> Reply:
     """POST /api/v1/apikey/rotate: extends only an expired key or one within 1 day of expiry."""
-    user = _v1_auth(sb, req, snake)
-    if isinstance(user, Reply):
-        return user
-    body = body_object(req)
-    if body is None:
-        return snake(400, details="the request body must be a JSON object")
-    name = body.get("api_key_name")
-    if not isinstance(name, str) or not 3 <= len(name) <= 64:
-        return snake(422, details="api_key_name must be 3-64 characters")
-    days = _days(body, 30)
-    if days is None:
-        return snake(422, details=_DAYS_RULE)
+    checked = _v1_input(sb, req, snake, 64, 30)
+    if isinstance(checked, Reply):
+        return checked
+    user, name, days = checked
     found = sb.state.find_key(user.user_id, name=name)
     if found is None:
         return snake(404, details="no API key with this name")
