@@ -159,7 +159,7 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
                      "`andamio login --with-key`.")
         return
     if ctx.options.output == "text":
-        ctx.out.line(_inert(reply["confirmation"]))
+        ctx.out.line(reply["confirmation"])
     else:
         ctx.out.record(reply, [("confirmation", reply["confirmation"])])
 
@@ -174,15 +174,9 @@ def delete(ctx, name_or_id: str, yes: bool) -> None:
         ctx.note(f"Removed the local copy of {name_or_id} from profile {ctx.profile}.")
     document = {"deleted": True, **reply}
     if ctx.options.output == "text":
-        ctx.out.line(_inert(reply.get("confirmation") or f"Deleted {name_or_id}."))
+        ctx.out.line(reply["confirmation"])
     else:
         ctx.out.record(document, list(document.items()))
-
-
-def _inert(text: str) -> str:
-    from andamio_cli.output import inert
-
-    return inert(text)
 
 
 def _days_left(expires_at: object) -> int | None:
