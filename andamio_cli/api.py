@@ -9,15 +9,15 @@ from andamio_cli.errors import BadReplyError, InvalidInputError
 DEV = "/api/v2/apikey/developer"
 AUTH = "/api/v2/auth/developer"
 V1 = "/api/v1/apikey"
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 
 
 def check_key_name(name: str, low: int = 3, high: int = 64) -> str:
     """A key name of `low`-`high` characters with no control characters."""
     if not low <= len(name) <= high:
-        raise InvalidInputError(
-            f"key name must be {low}-{high} characters long (got {len(name)})"
-        )
+        raise InvalidInputError(f"key name must be {low}-{high} characters long (got {len(name)})")
     if any(not ch.isprintable() for ch in name) or name != name.strip():
         raise InvalidInputError(
             "key name must not contain control characters or leading/trailing spaces"
@@ -59,8 +59,11 @@ def _bad_reply(gw, what: str, hint: str = "nothing was stored; try again later")
 def require_new_key(gw, reply: dict) -> dict:
     """A reply that claims to carry a new key must carry a non-empty `api_key` string."""
     if not _text(reply.get("api_key")):
-        raise _bad_reply(gw, "has no API key (field `api_key` missing or empty)",
-                         "nothing was stored; list your keys with `andamio apikey list`")
+        raise _bad_reply(
+            gw,
+            "has no API key (field `api_key` missing or empty)",
+            "nothing was stored; list your keys with `andamio apikey list`",
+        )
     return reply
 
 
@@ -86,8 +89,9 @@ def delete_key(gw, creds, name_or_id: str) -> dict:
     """POST key/delete: `{"confirmation"}`."""
     reply = gw.call("POST", f"{DEV}/key/delete", body=key_ref(name_or_id), **creds)
     if not _text(reply.get("confirmation")):
-        raise _bad_reply(gw, "has no `confirmation`",
-                         "check with `andamio apikey list` whether the key is gone")
+        raise _bad_reply(
+            gw, "has no `confirmation`", "check with `andamio apikey list` whether the key is gone"
+        )
     return reply
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TextIO
 
-from andamio_cli.errors import AndamioError, InvalidInputError
+from andamio_cli.errors import InvalidInputError
+from andamio_cli.output import inert
 
 
 @dataclass
@@ -76,16 +77,16 @@ class AppContext:
     def note(self, message: str) -> None:
         """An informational line on stderr (silenced by --quiet and in JSON mode)."""
         if not self.options.quiet and self.options.output != "json":
-            self.err(_inert(message) + "\n")
+            self.err(inert(message) + "\n")
 
     def warn(self, message: str) -> None:
         """A warning on stderr (silenced by --quiet only)."""
         if not self.options.quiet:
-            self.err(f"Warning: {_inert(message)}\n")
+            self.err(f"Warning: {inert(message)}\n")
 
     def trace(self, line: str) -> None:
         """A --debug trace line."""
-        self.err(f"[debug] {_inert(line)}\n")
+        self.err(f"[debug] {inert(line)}\n")
 
     # --- output ------------------------------------------------------------
 
@@ -194,19 +195,8 @@ class AppContext:
             self._gateway.close()
 
 
-def _inert(text: str) -> str:
-    from andamio_cli.output import inert
-
-    return inert(text)
-
-
 def _isatty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError, OSError):
         return False
-
-
-def fail_without_terminal(what: str, hint: str) -> AndamioError:
-    """The error for a prompt that cannot be shown."""
-    return InvalidInputError(f"{what} needs a terminal to prompt, and there is none", hint=hint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Callable, Protocol, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from andamio_cli.errors import InvalidInputError, StoreUnavailableError
 
@@ -94,9 +94,9 @@ class KeyringStore:
 
     def __init__(self, timeout: float = 3.0) -> None:
         self.timeout = timeout
-        self._backend = None
+        self._backend: Any = None
 
-    def _run(self, fn: Callable[[object], T]) -> T:
+    def _run(self, fn: Callable[[Any], T]) -> T:
         def call() -> T:
             if self._backend is None:
                 self._backend = self._load_backend()
@@ -184,8 +184,9 @@ class FileStore:
             raise
         except AndamioError as exc:  # unwritable directory, lock timeout: the store is unusable
             raise StoreUnavailableError(
-                exc.message, hint="make the config dir writable (or point ANDAMIO_CONFIG_DIR "
-                "elsewhere), or set ANDAMIO_API_KEY and ANDAMIO_DEV_JWT in the environment"
+                exc.message,
+                hint="make the config dir writable (or point ANDAMIO_CONFIG_DIR "
+                "elsewhere), or set ANDAMIO_API_KEY and ANDAMIO_DEV_JWT in the environment",
             ) from None
 
     def get(self, profile: str, secret: str) -> str | None:

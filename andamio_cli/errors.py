@@ -63,3 +63,15 @@ class BadReplyError(AndamioError):
 
 
 EXIT_INTERRUPTED = 130
+# Exit codes and their meaning in words: the help epilog and the README are made from this.
+EXIT_CODES = (
+    (0, "ok"),
+    (1, "error"),
+    (NotFoundError.exit_code, "not found"),
+    (AuthError.exit_code, "auth"),
+    (InvalidInputError.exit_code, "invalid input"),
+    (UnreachableError.exit_code, "unreachable"),
+    (ConflictError.exit_code, "conflict"),
+    (RateLimitedError.exit_code, "rate limited"),
+    (EXIT_INTERRUPTED, "interrupted"),
+)

@@ -21,18 +21,11 @@ from andamio_cli.errors import (
     RateLimitedError,
     UnreachableError,
 )
+from andamio_cli.redact import SECRET_HEADERS, redact_text
 
 ATTEMPTS = 3
 MAX_RETRY_AFTER = 10.0
 RETRY_STATUSES = {408, 425, 429, 502, 503, 504}
-SECRET_HEADERS = {"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization"}
-SECRET_FIELDS = {
-    "api_key", "key", "token", "refresh_token", "jwt", "dev_jwt", "dev_refresh_token",
-    "access_token", "secret", "password",
-}
-_SECRET_FIELD_RE = re.compile(
-    r'("(?:%s)"\s*:\s*")([^"]*)' % "|".join(sorted(SECRET_FIELDS)), re.IGNORECASE
-)
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
 CODE_ERRORS: dict[str, type[AndamioError]] = {
     "tier_limit_exceeded": RateLimitedError,
@@ -68,32 +61,11 @@ HINTS: dict[type[AndamioError], str] = {
 }
 
 
-def redact_json(value: Any) -> Any:
-    """A copy of a JSON value with secret-named fields masked."""
-    if isinstance(value, dict):
-        return {
-            k: "***" if str(k).lower() in SECRET_FIELDS and isinstance(v, str) and v
-            else redact_json(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_json(v) for v in value]
-    return value
-
-
-def redact_text(text: str) -> str:
-    """Mask secret-named fields in text that may not parse as JSON (e.g. cut off)."""
-    try:
-        return json.dumps(redact_json(json.loads(text)))
-    except ValueError:
-        return _SECRET_FIELD_RE.sub(r"\1***", text)
-
-
 def _error_fields(body: Any) -> tuple[str | None, str | None]:
     """Message and code from any of the gateway's error body shapes."""
     if not isinstance(body, dict):
         return None, None
-    nested = body.get("error") if isinstance(body.get("error"), dict) else {}
+    nested: dict = body["error"] if isinstance(body.get("error"), dict) else {}
     flat_error = body.get("error") if isinstance(body.get("error"), str) else None
     code = nested.get("code") or body.get("code")
     if not code and flat_error and _CODE_RE.fullmatch(flat_error):
@@ -138,6 +110,7 @@ def error_from_response(response: httpx.Response) -> AndamioError:
         body = None
     message, code = _error_fields(body)
     status = response.status_code
+    cls: type[AndamioError]
     if 300 <= status < 400:
         cls = BadReplyError
         where = response.headers.get("location", "elsewhere")
@@ -169,8 +142,9 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _transport_error(exc: httpx.TransportError, url: str, timeout: float,
-                     *, write: bool = False) -> UnreachableError:
+def _transport_error(
+    exc: httpx.TransportError, url: str, timeout: float, *, write: bool = False
+) -> UnreachableError:
     host = httpx.URL(url).host
     text = str(exc).lower()
     if isinstance(exc, httpx.TimeoutException):
@@ -185,8 +159,10 @@ def _transport_error(exc: httpx.TransportError, url: str, timeout: float,
         message = f"the connection to {host} broke before a complete reply"
     hint = "check the network, --network/--base-url, or --timeout"
     if write and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-        hint = ("the request may have reached the gateway and been carried out: check "
-                "(`andamio apikey list`, `andamio status`) before repeating it")
+        hint = (
+            "the request may have reached the gateway and been carried out: check "
+            "(`andamio apikey list`, `andamio status`) before repeating it"
+        )
     return UnreachableError(message, hint=hint)
 
 
@@ -250,8 +226,9 @@ class Gateway:
                 if attempt < attempts:
                     self._sleep(self._backoff(attempt))
                     continue
-                raise _transport_error(exc, str(request.url), self.timeout,
-                                       write=not read) from None
+                raise _transport_error(
+                    exc, str(request.url), self.timeout, write=not read
+                ) from None
             self._trace_response(response, time.monotonic() - started)
             if 200 <= response.status_code < 300:
                 self.last_reply = describe(response)

@@ -8,7 +8,6 @@ from typing import Any, Sequence, TextIO
 
 from andamio_cli.errors import AndamioError
 
-FORMATS = ("text", "json", "csv", "markdown")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # What json.dumps leaves raw: C1 controls (\x9b is a one-byte CSI), bidi and line separators.
 _UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -17,8 +16,12 @@ _UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\
 def inert(value: Any) -> str:
     """Text safe for a terminal: control characters and escapes are shown, not obeyed."""
     text = "" if value is None else str(value)
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
-                       else f"\\u{ord(m.group()):04x}", text)
+    return _UNSAFE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 def mask(secret: object) -> str:
@@ -81,9 +84,12 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
-        console = Console(file=self.stream, force_terminal=True, no_color=not self.color,
-                          highlight=False)
-        table = Table(show_header=header, pad_edge=False, **({} if header else {"box": None}))
+        console = Console(
+            file=self.stream, force_terminal=True, no_color=not self.color, highlight=False
+        )
+        table = Table(show_header=header, pad_edge=False)
+        if not header:
+            table.box = None
         for name in columns:
             table.add_column(name, style="bold" if not header and name == "Field" else None)
         for row in cells:

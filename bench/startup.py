@@ -24,15 +24,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 # Targets from the issue.
-PEER_RATIO = 0.4          # every andamio scenario: median <= 0.4 x median(hf --help)
-BASELINE_RATIO = 5.0      # --version/--help/completion: median <= 5 x median(python -c pass)
-PEAK_MIB = 35.0           # peak RSS of any andamio command
+PEER_RATIO = 0.4  # every andamio scenario: median <= 0.4 x median(hf --help)
+BASELINE_RATIO = 5.0  # --version/--help/completion: median <= 5 x median(python -c pass)
+PEAK_MIB = 35.0  # peak RSS of any andamio command
 BASELINE_BOUND = ("andamio --version", "andamio --help", "andamio completion bash")
 
 PEERS = {  # executable -> distribution to install and to ask the version of
@@ -49,13 +49,13 @@ class Scenario:
     name: str
     argv: list[str]
     env: dict[str, str]
-    kind: str                       # "baseline" | "andamio" | "peer"
-    check: Optional[Callable[[bytes], Optional[str]]] = None   # stdout -> problem or None
+    kind: str  # "baseline" | "andamio" | "peer"
+    check: Callable[[bytes], str | None] | None = None  # stdout -> problem or None
     note: str = ""
-    skip: Optional[str] = None      # why it is not run ("not installed", ...)
-    cwd: Optional[str] = None
-    error: Optional[str] = None     # first failure (the scenario is then dropped)
-    wall: list[float] = field(default_factory=list)     # seconds, timed rounds only
+    skip: str | None = None  # why it is not run ("not installed", ...)
+    cwd: str | None = None
+    error: str | None = None  # first failure (the scenario is then dropped)
+    wall: list[float] = field(default_factory=list)  # seconds, timed rounds only
     rss_kib: list[int] = field(default_factory=list)
 
     @property
@@ -63,11 +63,11 @@ class Scenario:
         return self.skip is None and self.error is None and bool(self.wall)
 
 
-def _nonempty(out: bytes) -> Optional[str]:
+def _nonempty(out: bytes) -> str | None:
     return None if out.strip() else "empty stdout"
 
 
-def _json_object(out: bytes) -> Optional[str]:
+def _json_object(out: bytes) -> str | None:
     try:
         value = json.loads(out)
     except ValueError as exc:
@@ -75,7 +75,7 @@ def _json_object(out: bytes) -> Optional[str]:
     return None if isinstance(value, dict) else "stdout is JSON but not an object"
 
 
-def _version_line(out: bytes) -> Optional[str]:
+def _version_line(out: bytes) -> str | None:
     return None if out.startswith(b"andamio ") else f"unexpected output {out[:60]!r}"
 
 
@@ -124,14 +124,25 @@ class Spawner:
 
     def __init__(self, python: str, tmp: Path) -> None:
         self.tmp = tmp
-        self.proc = subprocess.Popen([python, "-I", "-S", "-c", SPAWNER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            [python, "-I", "-S", "-c", SPAWNER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
 
     def run(self, sc: Scenario, timeout: float) -> tuple[float, int, int, bytes, bytes]:
         """(seconds, maxrss KiB, exit code, stdout, stderr) of one run of the scenario."""
         out, err = self.tmp / "stdout", self.tmp / "stderr"
-        job = {"argv": sc.argv, "env": sc.env, "cwd": sc.cwd, "timeout": timeout,
-               "out": str(out), "err": str(err)}
+        job = {
+            "argv": sc.argv,
+            "env": sc.env,
+            "cwd": sc.cwd,
+            "timeout": timeout,
+            "out": str(out),
+            "err": str(err),
+        }
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
@@ -163,8 +174,14 @@ def attempt(spawner: Spawner, sc: Scenario, timeout: float, record: bool) -> Non
         sc.rss_kib.append(rss)
 
 
-def run_rounds(spawner: Spawner, scenarios: list[Scenario], runs: int, warmup: int,
-               timeout: float, progress: bool) -> None:
+def run_rounds(
+    spawner: Spawner,
+    scenarios: list[Scenario],
+    runs: int,
+    warmup: int,
+    timeout: float,
+    progress: bool,
+) -> None:
     """Round-robin: each round runs every live scenario once; the start rotates per round."""
     total = warmup + runs
     for rnd in range(total):
@@ -187,7 +204,7 @@ def run_rounds(spawner: Spawner, scenarios: list[Scenario], runs: int, warmup: i
 # --------------------------------------------------------------------------- setup
 
 
-def interpreter_of(script: Path) -> Optional[str]:
+def interpreter_of(script: Path) -> str | None:
     """The interpreter named by a console script's shebang, if it is a plain one."""
     try:
         with open(script, "rb") as fh:
@@ -204,7 +221,7 @@ def interpreter_of(script: Path) -> Optional[str]:
     return parts[0]
 
 
-def find_peer(name: str, venv: Path) -> Optional[str]:
+def find_peer(name: str, venv: Path) -> str | None:
     for folder in ("bin", "Scripts"):
         candidate = venv / folder / name
         if candidate.is_file() and os.access(candidate, os.X_OK):
@@ -231,8 +248,18 @@ def install_peers(venv: Path) -> None:
         sys.stderr.write(f"creating {venv} ...\n")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     sys.stderr.write(f"pip install {' '.join(PEERS.values())} into {venv} ...\n")
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    *PEERS.values()], check=True)
+    subprocess.run(
+        [
+            str(py),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *PEERS.values(),
+        ],
+        check=True,
+    )
 
 
 def start_sandbox():
@@ -256,10 +283,15 @@ def start_sandbox():
 
 def clean_env(tmp: Path) -> dict[str, str]:
     """The environment shared by every scenario: no ANDAMIO_*, no profiling switches."""
-    drop = ("PYTHONPROFILEIMPORTTIME", "PYTHONTRACEMALLOC", "PYTHONDEVMODE", "PYTHONVERBOSE",
-            "PYTHONDONTWRITEBYTECODE", "PYTHONINSPECT")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("ANDAMIO_") and k not in drop}
+    drop = (
+        "PYTHONPROFILEIMPORTTIME",
+        "PYTHONTRACEMALLOC",
+        "PYTHONDEVMODE",
+        "PYTHONVERBOSE",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONINSPECT",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANDAMIO_") and k not in drop}
     return env
 
 
@@ -270,12 +302,20 @@ def build_scenarios(args, tmp: Path, sandbox, sandbox_problem) -> list[Scenario]
 
     cfg = tmp / "andamio-config"
     cfg.mkdir()
-    a_env = dict(base, ANDAMIO_CONFIG_DIR=str(cfg), ANDAMIO_CREDENTIAL_STORE="file",
-                 ANDAMIO_NO_INPUT="1", NO_COLOR="1")
+    a_env = dict(
+        base,
+        ANDAMIO_CONFIG_DIR=str(cfg),
+        ANDAMIO_CREDENTIAL_STORE="file",
+        ANDAMIO_NO_INPUT="1",
+        NO_COLOR="1",
+    )
     # status: offline; a key plus an unexpired (unsigned; status never verifies) JWT.
-    status_env = dict(a_env, ANDAMIO_API_KEY="ant_pp_benchbenchbenchbench0001",
-                      ANDAMIO_DEV_JWT="eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
-                                      "eyJzdWIiOiJiZW5jaCIsImV4cCI6NDEwMjQ0NDgwMH0.c2ln")
+    status_env = dict(
+        a_env,
+        ANDAMIO_API_KEY="ant_pp_benchbenchbenchbench0001",
+        ANDAMIO_DEV_JWT="eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+        "eyJzdWIiOiJiZW5jaCIsImV4cCI6NDEwMjQ0NDgwMH0.c2ln",
+    )
     if sandbox is not None:
         status_env["ANDAMIO_API_KEY"] = sandbox.dev.api_key
         status_env["ANDAMIO_DEV_JWT"] = sandbox.dev.jwt
@@ -284,41 +324,82 @@ def build_scenarios(args, tmp: Path, sandbox, sandbox_problem) -> list[Scenario]
         usage_env["ANDAMIO_BASE_URL"] = sandbox.url
 
     scenarios = [
-        Scenario("python -c pass", [python, "-c", "pass"], dict(base), "baseline",
-                 note=python),
-        Scenario("andamio --version", [andamio, "--version"], a_env, "andamio",
-                 check=_version_line),
+        Scenario("python -c pass", [python, "-c", "pass"], dict(base), "baseline", note=python),
+        Scenario(
+            "andamio --version", [andamio, "--version"], a_env, "andamio", check=_version_line
+        ),
         Scenario("andamio --help", [andamio, "--help"], a_env, "andamio", check=_nonempty),
-        Scenario("andamio completion bash", [andamio, "completion", "bash"], a_env, "andamio",
-                 check=_nonempty),
-        Scenario("andamio status", [andamio, "status"], status_env, "andamio",
-                 check=_nonempty, note="env credentials, offline"),
-        Scenario("andamio apikey usage --json", [andamio, "apikey", "usage", "--json"],
-                 usage_env, "andamio", check=_json_object,
-                 note="in-process Sandbox", skip=sandbox_problem),
+        Scenario(
+            "andamio completion bash",
+            [andamio, "completion", "bash"],
+            a_env,
+            "andamio",
+            check=_nonempty,
+        ),
+        Scenario(
+            "andamio status",
+            [andamio, "status"],
+            status_env,
+            "andamio",
+            check=_nonempty,
+            note="env credentials, offline",
+        ),
+        Scenario(
+            "andamio apikey usage --json",
+            [andamio, "apikey", "usage", "--json"],
+            usage_env,
+            "andamio",
+            check=_json_object,
+            note="in-process Sandbox",
+            skip=sandbox_problem,
+        ),
     ]
 
     hf = find_peer("hf", args.peers_venv)
     hf_home = tmp / "hf-home"
-    hf_env = dict(base, HF_HOME=str(hf_home), HF_HUB_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1",
-                  HF_HUB_DISABLE_UPDATE_CHECK="1", NO_COLOR="1")
-    scenarios.append(Scenario("hf --help", [hf or "hf", "--help"], hf_env, "peer",
-                              check=_nonempty, note=hf or "",
-                              skip=None if hf else "not installed"))
+    hf_env = dict(
+        base,
+        HF_HOME=str(hf_home),
+        HF_HUB_OFFLINE="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_DISABLE_UPDATE_CHECK="1",
+        NO_COLOR="1",
+    )
+    scenarios.append(
+        Scenario(
+            "hf --help",
+            [hf or "hf", "--help"],
+            hf_env,
+            "peer",
+            check=_nonempty,
+            note=hf or "",
+            skip=None if hf else "not installed",
+        )
+    )
 
     llm = find_peer("llm", args.peers_venv)
     llm_home = tmp / "llm-home"
     llm_home.mkdir()
-    scenarios.append(Scenario("llm keys list", [llm or "llm", "keys", "list"],
-                              dict(base, LLM_USER_PATH=str(llm_home)), "peer",
-                              note=llm or "", skip=None if llm else "not installed"))
+    scenarios.append(
+        Scenario(
+            "llm keys list",
+            [llm or "llm", "keys", "list"],
+            dict(base, LLM_USER_PATH=str(llm_home)),
+            "peer",
+            note=llm or "",
+            skip=None if llm else "not installed",
+        )
+    )
     for sc in scenarios:
         sc.cwd = str(tmp)
     if args.only:
         wanted = [w.lower() for w in args.only]
         for sc in scenarios:
-            if sc.kind != "baseline" and sc.name != "hf --help" and \
-                    not any(w in sc.name.lower() for w in wanted):
+            if (
+                sc.kind != "baseline"
+                and sc.name != "hf --help"
+                and not any(w in sc.name.lower() for w in wanted)
+            ):
                 sc.skip = "not selected (--only)"
     return scenarios
 
@@ -357,7 +438,7 @@ def evaluate(scenarios: list[Scenario], stats: dict) -> list[dict]:
         st = stats.get(sc.name, {})
         broken = sc.error or sc.skip
 
-        def add(what, limit, value, unit, ok, reason=None):
+        def add(what, limit, value, unit, ok, reason=None, broken=broken, sc=sc):
             if broken:
                 verdict, shown = "FAIL", f"not measured: {broken}"
             elif reason:
@@ -365,29 +446,63 @@ def evaluate(scenarios: list[Scenario], stats: dict) -> list[dict]:
             else:
                 verdict = "PASS" if ok else "FAIL"
                 shown = f"{value:.2f}{unit}"
-            results.append({"scenario": sc.name, "target": what, "limit": limit,
-                            "value": None if broken or reason else value, "verdict": verdict,
-                            "shown": shown})
+            results.append(
+                {
+                    "scenario": sc.name,
+                    "target": what,
+                    "limit": limit,
+                    "value": None if broken or reason else value,
+                    "verdict": verdict,
+                    "shown": shown,
+                }
+            )
 
         med = st.get("median_ms")
         if hf:
             ratio = med / hf if med is not None else None
-            add(f"<= {PEER_RATIO}x hf --help", PEER_RATIO, ratio, "x",
-                ratio is not None and ratio <= PEER_RATIO)
+            add(
+                f"<= {PEER_RATIO}x hf --help",
+                PEER_RATIO,
+                ratio,
+                "x",
+                ratio is not None and ratio <= PEER_RATIO,
+            )
         else:
-            add(f"<= {PEER_RATIO}x hf --help", PEER_RATIO, None, "x", False,
-                reason=f"hf --help {hf_sc.skip or hf_sc.error or 'not measured'}")
+            add(
+                f"<= {PEER_RATIO}x hf --help",
+                PEER_RATIO,
+                None,
+                "x",
+                False,
+                reason=f"hf --help {hf_sc.skip or hf_sc.error or 'not measured'}",
+            )
         if sc.name in BASELINE_BOUND:
             if base:
                 ratio = med / base if med is not None else None
-                add(f"<= {BASELINE_RATIO:g}x python -c pass", BASELINE_RATIO, ratio, "x",
-                    ratio is not None and ratio <= BASELINE_RATIO)
+                add(
+                    f"<= {BASELINE_RATIO:g}x python -c pass",
+                    BASELINE_RATIO,
+                    ratio,
+                    "x",
+                    ratio is not None and ratio <= BASELINE_RATIO,
+                )
             else:
-                add(f"<= {BASELINE_RATIO:g}x python -c pass", BASELINE_RATIO, None, "x", False,
-                    reason="baseline not measured")
+                add(
+                    f"<= {BASELINE_RATIO:g}x python -c pass",
+                    BASELINE_RATIO,
+                    None,
+                    "x",
+                    False,
+                    reason="baseline not measured",
+                )
         peak = st.get("peak_mib")
-        add(f"peak RSS <= {PEAK_MIB:g} MiB", PEAK_MIB, peak, " MiB",
-            peak is not None and peak <= PEAK_MIB)
+        add(
+            f"peak RSS <= {PEAK_MIB:g} MiB",
+            PEAK_MIB,
+            peak,
+            " MiB",
+            peak is not None and peak <= PEAK_MIB,
+        )
     return results
 
 
@@ -417,8 +532,10 @@ def render(scenarios: list[Scenario], stats: dict, targets: list[dict], meta: di
             continue
         xb = f"{st['median_ms'] / base:.2f}" if base else "–"
         xh = f"{st['median_ms'] / hf:.2f}" if hf else "–"
-        lines.append(f"| `{sc.name}` | {st['median_ms']:.1f} | {st['p90_ms']:.1f} | "
-                     f"{st['peak_mib']:.1f} | {xb} | {xh} |")
+        lines.append(
+            f"| `{sc.name}` | {st['median_ms']:.1f} | {st['p90_ms']:.1f} | "
+            f"{st['peak_mib']:.1f} | {xb} | {xh} |"
+        )
     peers = [f"{n} {v}" for n, v in meta["peer_versions"].items() if v]
     if peers:
         lines += ["", "Peers: " + ", ".join(peers)]
@@ -432,27 +549,48 @@ def render(scenarios: list[Scenario], stats: dict, targets: list[dict], meta: di
 
 
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--runs", type=int, default=20, help="timed rounds (default 20)")
     ap.add_argument("--warmup", type=int, default=2, help="warm-up rounds (default 2)")
-    ap.add_argument("--andamio", type=Path,
-                    default=Path(sys.executable).parent / "andamio",
-                    help="andamio executable (default: next to this interpreter)")
-    ap.add_argument("--python", default=None,
-                    help="interpreter for the `python -c pass` baseline "
-                         "(default: the andamio script's shebang, else this interpreter)")
-    ap.add_argument("--peers-venv", type=Path, default=HERE / ".peers",
-                    help="venv holding hf and llm (default bench/.peers); PATH is also searched")
-    ap.add_argument("--install-peers", action="store_true",
-                    help="create --peers-venv and pip install huggingface_hub and llm into it")
-    ap.add_argument("--only", action="append", metavar="TEXT",
-                    help="run only andamio/peer scenarios whose name contains TEXT "
-                         "(repeatable; the baseline and hf --help always run)")
+    ap.add_argument(
+        "--andamio",
+        type=Path,
+        default=Path(sys.executable).parent / "andamio",
+        help="andamio executable (default: next to this interpreter)",
+    )
+    ap.add_argument(
+        "--python",
+        default=None,
+        help="interpreter for the `python -c pass` baseline "
+        "(default: the andamio script's shebang, else this interpreter)",
+    )
+    ap.add_argument(
+        "--peers-venv",
+        type=Path,
+        default=HERE / ".peers",
+        help="venv holding hf and llm (default bench/.peers); PATH is also searched",
+    )
+    ap.add_argument(
+        "--install-peers",
+        action="store_true",
+        help="create --peers-venv and pip install huggingface_hub and llm into it",
+    )
+    ap.add_argument(
+        "--only",
+        action="append",
+        metavar="TEXT",
+        help="run only andamio/peer scenarios whose name contains TEXT "
+        "(repeatable; the baseline and hf --help always run)",
+    )
     ap.add_argument("--timeout", type=float, default=60.0, help="per-run timeout, seconds")
     ap.add_argument("--json", type=Path, metavar="FILE", help="save raw results as JSON")
-    ap.add_argument("--strict", action="store_true",
-                    help="exit 1 when a target is missed or an andamio scenario fails")
+    ap.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a target is missed or an andamio scenario fails",
+    )
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = ap.parse_args(argv)
     if args.runs < 1 or args.warmup < 0:
@@ -483,8 +621,14 @@ def main(argv=None) -> int:
             scenarios = build_scenarios(args, tmp, sandbox, sandbox_problem)
             spawner = Spawner(sys.executable, tmp)
             try:
-                run_rounds(spawner, scenarios, args.runs, args.warmup, args.timeout,
-                           progress=not args.quiet and sys.stderr.isatty())
+                run_rounds(
+                    spawner,
+                    scenarios,
+                    args.runs,
+                    args.warmup,
+                    args.timeout,
+                    progress=not args.quiet and sys.stderr.isatty(),
+                )
             finally:
                 spawner.close()
         finally:
@@ -496,17 +640,27 @@ def main(argv=None) -> int:
     targets = evaluate(scenarios, stats)
     meta = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "runs": args.runs, "warmup": args.warmup,
-        "python": args.python, "python_version": platform.python_version(),
-        "andamio": str(args.andamio), "platform": platform.platform(),
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "python": args.python,
+        "python_version": platform.python_version(),
+        "andamio": str(args.andamio),
+        "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "peer_versions": {sc.argv[0] and Path(sc.argv[0]).name:
-                          peer_version(sc.argv[0], PEERS[Path(sc.argv[0]).name])
-                          for sc in scenarios if sc.kind == "peer" and sc.skip is None},
+        "peer_versions": {
+            sc.argv[0] and Path(sc.argv[0]).name: peer_version(
+                sc.argv[0], PEERS[Path(sc.argv[0]).name]
+            )
+            for sc in scenarios
+            if sc.kind == "peer" and sc.skip is None
+        },
     }
     if args.python != sys.executable:
-        res = subprocess.run([args.python, "-c", "import platform; print(platform.python_version())"],
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [args.python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+        )
         meta["python_version"] = res.stdout.strip() or meta["python_version"]
     print(render(scenarios, stats, targets, meta))
 
@@ -514,12 +668,20 @@ def main(argv=None) -> int:
         payload = {
             "meta": meta,
             "targets": targets,
-            "scenarios": [{
-                "name": sc.name, "kind": sc.kind, "argv": sc.argv, "note": sc.note,
-                "skip": sc.skip, "error": sc.error,
-                "wall_ms": [w * 1000 for w in sc.wall], "maxrss_kib": sc.rss_kib,
-                **stats.get(sc.name, {}),
-            } for sc in scenarios],
+            "scenarios": [
+                {
+                    "name": sc.name,
+                    "kind": sc.kind,
+                    "argv": sc.argv,
+                    "note": sc.note,
+                    "skip": sc.skip,
+                    "error": sc.error,
+                    "wall_ms": [w * 1000 for w in sc.wall],
+                    "maxrss_kib": sc.rss_kib,
+                    **stats.get(sc.name, {}),
+                }
+                for sc in scenarios
+            ],
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

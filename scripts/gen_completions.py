@@ -13,15 +13,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from andamio_cli.app import _build_app, render_root_help  # noqa: E402
-from andamio_cli.completion import FILES, SHELLS, render  # noqa: E402
+from andamio_cli.app import COMPLETION_FILES as FILES  # noqa: E402
+from andamio_cli.app import (  # noqa: E402
+    SHELLS,  # noqa: E402
+    build_app,
+    render_root_help,
+)
+from andamio_cli.completion_gen import render  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     import typer.main
 
-    root = typer.main.get_command(_build_app())
+    root = typer.main.get_command(build_app())
     outputs = {ROOT / "completions" / FILES[shell]: render(shell, root) for shell in SHELLS}
     outputs[ROOT / "andamio_cli" / "help.txt"] = render_root_help()
     stale = []

@@ -65,7 +65,8 @@ class MockGateway:
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if not self.expected or (self.expected[0].method, self.expected[0].path) != (
-            request.method, request.url.path
+            request.method,
+            request.url.path,
         ):
             self.unexpected.append(f"{request.method} {request.url.path}")
             return httpx.Response(599, json={"message": "unexpected request in test"})
@@ -117,11 +118,19 @@ def cli(tmp_path):
         full_env.update(env or {})
 
         def factory(options):
-            return AppContext(options, env=full_env, stdin=inp, stdout=out, stderr=err,
-                              transport=transport, store=store)
+            return AppContext(
+                options,
+                env=full_env,
+                stdin=inp,
+                stdout=out,
+                stderr=err,
+                transport=transport,
+                store=store,
+            )
 
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args), context_factory=factory)
+        # Typer prints a command's own --help through click.echo to sys.stdout.
+        with contextlib.redirect_stdout(out):
+            code = main(list(args), context_factory=factory, stdout=out, stderr=err)
         return Result(code, out.getvalue(), err.getvalue())
 
     return run
@@ -149,13 +158,22 @@ def run_andamio(tmp_path):
     """Run the real CLI as a subprocess with a clean environment and its own config dir."""
 
     def run(args, *, env=None, stdin="", timeout=60) -> subprocess.CompletedProcess:
-        clean = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k != "NO_COLOR"}
+        clean = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k != "NO_COLOR"
+        }
         clean["ANDAMIO_CONFIG_DIR"] = str(tmp_path / "e2e-config")
         clean["ANDAMIO_CREDENTIAL_STORE"] = "file"
         clean.update(env or {})
         clean = {k: v for k, v in clean.items() if v is not None}
-        return subprocess.run(andamio_command() + list(args), input=stdin, env=clean,
-                              capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            andamio_command() + list(args),
+            input=stdin,
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     return run

@@ -16,4 +16,3 @@ class RaisingKeyring(KeyringBackend):
 
     def delete_password(self, service, username):
         raise RuntimeError("backend exploded")
-

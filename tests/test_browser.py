@@ -13,6 +13,7 @@ import pytest
 
 from andamio_cli.auth.browser import app_base_for, browser_login
 from andamio_cli.errors import AuthError
+from andamio_cli.output import error_text
 
 APP = "https://preprod.app.andamio.io"
 JSON = "application/json"
@@ -36,7 +37,9 @@ class Login:
 
         def run() -> None:
             try:
-                self.result = browser_login(app, open_browser=open_browser, on_url=self.printed.append, timeout=timeout)
+                self.result = browser_login(
+                    app, open_browser=open_browser, on_url=self.printed.append, timeout=timeout
+                )
             except BaseException as exc:
                 self.error = exc
 
@@ -48,7 +51,13 @@ class Login:
         self.redirect = urlsplit(query["redirect_uri"][0])
         self.state = query["state"][0]
 
-    def request(self, method: str, body: bytes | None = None, headers: dict | None = None, path: str = "/callback"):
+    def request(
+        self,
+        method: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        path: str = "/callback",
+    ):
         conn = http.client.HTTPConnection("127.0.0.1", self.redirect.port, timeout=3)
         try:
             conn.request(method, path, body=body, headers=headers or {})
@@ -108,7 +117,9 @@ def test_url_shape(login):
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{APP}/auth/dev-cli"
     assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{lg.redirect.port}%2Fcallback&state=" in lg.url
     assert lg.redirect.hostname == "127.0.0.1" and lg.redirect.path == "/callback"
-    assert len(lg.state) == 43 and set(lg.state) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert len(lg.state) == 43 and set(lg.state) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    )
 
 
 def test_success_returns_fields_and_closes(login):
@@ -167,7 +178,12 @@ def test_browser_raising_prints_url():
     query = parse_qs(urlsplit(printed[0]).query)
     port = urlsplit(query["redirect_uri"][0]).port
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3)
-    conn.request("POST", "/callback", json.dumps({"state": query["state"][0], "dev_jwt": "j"}), {"Content-Type": JSON})
+    conn.request(
+        "POST",
+        "/callback",
+        json.dumps({"state": query["state"][0], "dev_jwt": "j"}),
+        {"Content-Type": JSON},
+    )
     assert conn.getresponse().status == 200
     conn.close()
     thread.join(3)
@@ -176,17 +192,29 @@ def test_browser_raising_prints_url():
 
 def test_options_from_app_origin(login):
     lg = login()
-    status, headers, body = lg.request("OPTIONS", headers={"Origin": APP, "Access-Control-Request-Method": "POST"})
+    status, headers, body = lg.request(
+        "OPTIONS", headers={"Origin": APP, "Access-Control-Request-Method": "POST"}
+    )
     assert status == 204 and body == b""
     assert headers["Access-Control-Allow-Origin"] == APP
     assert headers["Access-Control-Allow-Methods"] == "POST, OPTIONS"
     assert headers["Access-Control-Allow-Headers"] == "Content-Type"
     assert "Access-Control-Allow-Private-Network" not in headers
-    status, headers, _ = lg.request("OPTIONS", headers={"Origin": APP, "Access-Control-Request-Private-Network": "true"})
+    status, headers, _ = lg.request(
+        "OPTIONS", headers={"Origin": APP, "Access-Control-Request-Private-Network": "true"}
+    )
     assert status == 204 and headers["Access-Control-Allow-Private-Network"] == "true"
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "https://preprod.app.andamio.io.evil.example", "null", "http://preprod.app.andamio.io"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "https://preprod.app.andamio.io.evil.example",
+        "null",
+        "http://preprod.app.andamio.io",
+    ],
+)
 def test_foreign_origin_forbidden(login, origin):
     lg = login()
     assert lg.request("OPTIONS", headers={"Origin": origin})[0] == 403
@@ -206,12 +234,19 @@ def test_other_methods_not_allowed(login, method):
 
 def test_wrong_path_not_found(login):
     lg = login()
-    assert lg.request("POST", json.dumps(lg.success()).encode(), {"Content-Type": JSON}, path="/other")[0] == 404
+    assert (
+        lg.request(
+            "POST", json.dumps(lg.success()).encode(), {"Content-Type": JSON}, path="/other"
+        )[0]
+        == 404
+    )
     assert lg.request("GET", path="/")[0] == 404
     assert lg.thread.is_alive()
 
 
-@pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"])
+@pytest.mark.parametrize(
+    "ctype", ["text/plain", "application/x-www-form-urlencoded", "application/jsonx"]
+)
 def test_wrong_content_type(login, ctype):
     lg = login()
     assert lg.post(lg.success(), ctype=ctype)[0] == 415
@@ -228,7 +263,13 @@ def test_body_too_large(login):
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"[1, 2]", b'"state"', b"\xff\xfe", json.dumps({"state": "x", "dev_jwt": 5}).encode()],
+    [
+        b"{not json",
+        b"[1, 2]",
+        b'"state"',
+        b"\xff\xfe",
+        json.dumps({"state": "x", "dev_jwt": 5}).encode(),
+    ],
 )
 def test_bad_json(login, body):
     lg = login()
@@ -259,7 +300,9 @@ def test_wrong_state_keeps_waiting(login):
 
 def test_missing_markers_become_none(login):
     lg = login()
-    payload = lg.success(dev_refresh_token="null", dev_refresh_token_expires_at="undefined", alias="  ", address=None)
+    payload = lg.success(
+        dev_refresh_token="null", dev_refresh_token_expires_at="undefined", alias="  ", address=None
+    )
     assert lg.post(payload)[0] == 200
     lg.join()
     assert lg.result == {
@@ -285,7 +328,10 @@ def test_error_callback(login):
     assert lg.post({"state": lg.state, "error": "auth_failed\x1b[31m\n"})[0] == 200
     lg.join()
     assert isinstance(lg.error, AuthError) and lg.error.exit_code == 3
-    assert lg.error.message == "browser login failed: auth_failed[31m"
+    assert lg.error.message == "browser login failed: auth_failed\x1b[31m"
+    shown = error_text(lg.error, color=False)
+    assert "\x1b" not in shown  # printed inert, never obeyed
+    assert shown.startswith("Error: browser login failed: auth_failed\\x1b[31m\n")
 
 
 def test_user_cancelled(login):

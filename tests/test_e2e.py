@@ -9,8 +9,11 @@ import pytest
 
 
 def creds_env(sb, **extra):
-    env = {"ANDAMIO_BASE_URL": sb.url, "ANDAMIO_API_KEY": sb.dev.api_key,
-           "ANDAMIO_DEV_JWT": sb.dev.jwt}
+    env = {
+        "ANDAMIO_BASE_URL": sb.url,
+        "ANDAMIO_API_KEY": sb.dev.api_key,
+        "ANDAMIO_DEV_JWT": sb.dev.jwt,
+    }
     env.update(extra)
     return env
 
@@ -50,14 +53,17 @@ def test_login_store_and_use_with_file_store(sandbox, run_andamio, tmp_path):
         assert secret not in settings
 
 
-@pytest.mark.parametrize("args,env", [
-    (["apikey", "request", "ab"], {}),
-    (["apikey", "request", "good-name", "--expires-in-days", "-3"], {}),
-    (["apikey", "delete", "some-key"], {}),
-    (["apikey", "usage"], {"ANDAMIO_BASE_URL": "https://andamio.io.evil.com"}),
-    (["apikey", "usage"], {"ANDAMIO_BASE_URL": "https://andamio.io@evil.com"}),
-    (["--base-url", "http://evilandamio.io", "apikey", "usage"], {}),
-])
+@pytest.mark.parametrize(
+    "args,env",
+    [
+        (["apikey", "request", "ab"], {}),
+        (["apikey", "request", "good-name", "--expires-in-days", "-3"], {}),
+        (["apikey", "delete", "some-key"], {}),
+        (["apikey", "usage"], {"ANDAMIO_BASE_URL": "https://andamio.io.evil.com"}),
+        (["apikey", "usage"], {"ANDAMIO_BASE_URL": "https://andamio.io@evil.com"}),
+        (["--base-url", "http://evilandamio.io", "apikey", "usage"], {}),
+    ],
+)
 def test_invalid_input_sends_nothing(sandbox, run_andamio, args, env):
     result = run_andamio(args, env=creds_env(sandbox, **env))
     assert result.returncode == 4, result.stderr
@@ -67,7 +73,9 @@ def test_invalid_input_sends_nothing(sandbox, run_andamio, args, env):
 
 def test_exit_codes_per_error_class(sandbox, run_andamio):
     env = creds_env(sandbox)
-    wrong = run_andamio(["apikey", "usage"], env=creds_env(sandbox, ANDAMIO_API_KEY="ant_pp_wrong00000000"))
+    wrong = run_andamio(
+        ["apikey", "usage"], env=creds_env(sandbox, ANDAMIO_API_KEY="ant_pp_wrong00000000")
+    )
     assert wrong.returncode == 3, wrong.stderr
     assert "HTTP 401" in wrong.stderr
     missing = run_andamio(["apikey", "delete", "no-such-key", "--yes"], env=env)
@@ -93,7 +101,7 @@ def test_unreachable_is_exit_5(run_andamio, sandbox):
     env = creds_env(sandbox, ANDAMIO_BASE_URL=f"http://127.0.0.1:{port}")
     result = run_andamio(["apikey", "request", "nowhere"], env=env)
     assert result.returncode == 5, result.stderr
-    assert f"127.0.0.1" in result.stderr
+    assert "127.0.0.1" in result.stderr
 
 
 def test_post_answered_503_is_sent_once(sandbox, run_andamio):

@@ -14,31 +14,47 @@ import string
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from conftest import API_KEY, DEV_JWT, MemoryStore
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from andamio_cli.http import RETRY_STATUSES
 from andamio_cli.settings import V1_HOSTS, Settings
-from conftest import API_KEY, DEV_JWT, MemoryStore
 
 DEV = "/api/v2/apikey/developer"
 AUTH = "/api/v2/auth/developer"
 REFRESH = "rt_hostile_refresh_token_0000000000000"
 NEW_KEY = "ant_pp_HOSTILENEWKEY000000000000000000000000"
 NEW_JWT = DEV_JWT.replace("c2lnbmF0dXJl", "bmV3c2lnbmF0")
-KEY_REPLY = {"api_key": NEW_KEY, "name": "good-name", "created_at": "2026-11-23T10:00:00Z",
-             "expires_at": "2027-11-23T10:00:00Z", "expires_in_days": 365, "is_active": True}
+KEY_REPLY = {
+    "api_key": NEW_KEY,
+    "name": "good-name",
+    "created_at": "2026-11-23T10:00:00Z",
+    "expires_at": "2027-11-23T10:00:00Z",
+    "expires_in_days": 365,
+    "is_active": True,
+}
 GOOD = {
     ("POST", f"{DEV}/key/request"): KEY_REPLY,
     ("POST", f"{DEV}/key/rotate"): {"confirmation": "API key expiration extended to 2027-11-23"},
     ("POST", f"{DEV}/key/delete"): {"confirmation": "API key deleted successfully"},
-    ("GET", f"{DEV}/profile/get"): {"user_id": "u1", "alias": "unit", "tier": "pioneer",
-                                    "created_at": "2026-01-04T10:00:00Z",
-                                    "active_keys": [{**KEY_REPLY, "api_key": API_KEY}]},
-    ("GET", f"{DEV}/usage/get"): {"daily_quota_consumed": 5, "daily_quota_limit": 100,
-                                  "subscription_tier": "Free"},
+    ("GET", f"{DEV}/profile/get"): {
+        "user_id": "u1",
+        "alias": "unit",
+        "tier": "pioneer",
+        "created_at": "2026-01-04T10:00:00Z",
+        "active_keys": [{**KEY_REPLY, "api_key": API_KEY}],
+    },
+    ("GET", f"{DEV}/usage/get"): {
+        "daily_quota_consumed": 5,
+        "daily_quota_limit": 100,
+        "subscription_tier": "Free",
+    },
     ("POST", f"{AUTH}/token/refresh"): {
-        "alias": "unit", "jwt": {"token": NEW_JWT, "expires_at": "2099-01-01T00:00:00Z"},
-        "refresh_token": {"token": REFRESH + "2", "expires_at": "2099-02-01T00:00:00Z"}},
+        "alias": "unit",
+        "jwt": {"token": NEW_JWT, "expires_at": "2099-01-01T00:00:00Z"},
+        "refresh_token": {"token": REFRESH + "2", "expires_at": "2099-02-01T00:00:00Z"},
+    },
 }
 COMMANDS = {
     "request": (["apikey", "request", "good-name"], ("POST", f"{DEV}/key/request")),
@@ -53,9 +69,12 @@ CONTRACT_CODES = {0, 1, 2, 3, 4, 5, 6, 7, 130}
 # What a terminal may obey (tab and newline are layout, and stay).
 TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 PAYLOAD = "\x1b]0;pwned\x07\x1b[2J\x1b[31mRED\x9b31m\u202eevil"
-SETTINGS = settings(max_examples=150, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 class Recorder:
@@ -86,8 +105,13 @@ def store() -> MemoryStore:
 
 def run(cli, args, reply=None, *, env=None, tty=False, creds=None):
     recorder = Recorder(reply)
-    result = cli(args, store=creds or store(), transport=httpx.MockTransport(recorder.handler),
-                 env=env, tty=tty)
+    result = cli(
+        args,
+        store=creds or store(),
+        transport=httpx.MockTransport(recorder.handler),
+        env=env,
+        tty=tty,
+    )
     return result, recorder
 
 
@@ -101,8 +125,9 @@ def allowed(url: httpx.URL) -> bool:
         pass
     if host == "localhost":
         return True
-    return url.scheme == "https" and (host == "andamio.io" or host.endswith(".andamio.io")
-                                      or host in V1_HOSTS)
+    return url.scheme == "https" and (
+        host == "andamio.io" or host.endswith(".andamio.io") or host in V1_HOSTS
+    )
 
 
 def assert_contract(result, recorder) -> None:
@@ -128,14 +153,37 @@ def assert_inert(text: str, where: str) -> None:
 # --- input the user typed ----------------------------------------------------------------
 
 
-TRICKY_NAMES = ["../../admin", "a/b/c", "%2e%2e%2f", "name?x=1", "name#frag", "a\x00b",
-                "\x1b[31mred", " lead", "trail ", "tab\there", "new\nline", "ok-name",
-                "-rf", "--help", "x" * 64, "x" * 65, "ab", "é" * 10, "\u202eevil"]
+TRICKY_NAMES = [
+    "../../admin",
+    "a/b/c",
+    "%2e%2e%2f",
+    "name?x=1",
+    "name#frag",
+    "a\x00b",
+    "\x1b[31mred",
+    " lead",
+    "trail ",
+    "tab\there",
+    "new\nline",
+    "ok-name",
+    "-rf",
+    "--help",
+    "x" * 64,
+    "x" * 65,
+    "ab",
+    "é" * 10,
+    "\u202eevil",
+]
 
 
 @SETTINGS
-@given(name=st.one_of(st.text(max_size=80), st.sampled_from(TRICKY_NAMES),
-                      st.text(alphabet=string.printable, max_size=70)))
+@given(
+    name=st.one_of(
+        st.text(max_size=80),
+        st.sampled_from(TRICKY_NAMES),
+        st.text(alphabet=string.printable, max_size=70),
+    )
+)
 @example(name="good-name")
 def test_key_name_is_checked_before_any_request(cli, name):
     result, recorder = run(cli, ["apikey", "request", "--", name])
@@ -153,15 +201,22 @@ def test_key_name_is_checked_before_any_request(cli, name):
 
 UUID = "0b6f1c2e-8d4a-4c5e-9f3a-2b1d7e6c5a40"
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-mangled_uuids = st.tuples(st.uuids().map(str), st.integers(0, 35),
-                          st.sampled_from(["", "x", "--"])).map(
-    lambda t: t[0][:t[1]] + t[2] + t[0][t[1] + 1:])
+mangled_uuids = st.tuples(
+    st.uuids().map(str), st.integers(0, 35), st.sampled_from(["", "x", "--"])
+).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] + 1 :])
 
 
 @SETTINGS
-@given(ref=st.one_of(st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()), mangled_uuids,
-                     st.text(max_size=70), st.sampled_from(TRICKY_NAMES)),
-       command=st.sampled_from(["rotate", "delete"]))
+@given(
+    ref=st.one_of(
+        st.uuids().map(str),
+        st.uuids().map(lambda u: str(u).upper()),
+        mangled_uuids,
+        st.text(max_size=70),
+        st.sampled_from(TRICKY_NAMES),
+    ),
+    command=st.sampled_from(["rotate", "delete"]),
+)
 @example(ref=UUID, command="delete")
 def test_key_reference_is_a_checked_uuid_or_name(cli, ref, command):
     result, recorder = run(cli, ["apikey", command, "--yes", "--", ref])
@@ -178,9 +233,30 @@ def test_key_reference_is_a_checked_uuid_or_name(cli, ref, command):
 
 
 @SETTINGS
-@given(days=st.one_of(st.integers(-10**6, 10**6).map(str), st.text(max_size=12),
-                      st.sampled_from(["0", "-1", "1.5", "1e3", "inf", "nan", " 7 ", "+3", "0x10",
-                                       "\u0663", "9" * 30, "9" * 5000, "", "1_000"])))
+@given(
+    days=st.one_of(
+        st.integers(-(10**6), 10**6).map(str),
+        st.text(max_size=12),
+        st.sampled_from(
+            [
+                "0",
+                "-1",
+                "1.5",
+                "1e3",
+                "inf",
+                "nan",
+                " 7 ",
+                "+3",
+                "0x10",
+                "\u0663",
+                "9" * 30,
+                "9" * 5000,
+                "",
+                "1_000",
+            ]
+        ),
+    )
+)
 def test_expires_in_days_is_an_integer_of_at_least_one(cli, days):
     result, recorder = run(cli, ["apikey", "request", "good-name", f"--expires-in-days={days}"])
     assert_contract(result, recorder)
@@ -200,10 +276,26 @@ ENV_CREDS = {"ANDAMIO_API_KEY": API_KEY, "ANDAMIO_DEV_JWT": DEV_JWT}
 
 
 @SETTINGS
-@given(profile=st.one_of(st.text(max_size=70), st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,20}",
-                                                              fullmatch=True),
-                         st.sampled_from(["../x", "a/b", "a\\b", "a:b", ".hidden", "-x", "x" * 65,
-                                          "default\n", "prod\x1b[31m", "пример"])))
+@given(
+    profile=st.one_of(
+        st.text(max_size=70),
+        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,20}", fullmatch=True),
+        st.sampled_from(
+            [
+                "../x",
+                "a/b",
+                "a\\b",
+                "a:b",
+                ".hidden",
+                "-x",
+                "x" * 65,
+                "default\n",
+                "prod\x1b[31m",
+                "пример",
+            ]
+        ),
+    )
+)
 def test_profile_name_is_checked_before_any_request(cli, profile):
     result, recorder = run(cli, [f"--profile={profile}", "apikey", "usage"], env=ENV_CREDS)
     assert_contract(result, recorder)
@@ -230,23 +322,47 @@ def test_key_id_with_a_trailing_newline_is_not_sent_as_a_key_id(cli):
 
 LOOKALIKE = "andam\u0456o.io"  # Cyrillic i
 HOSTILE_URLS = [
-    "https://andamio.io.evil.com", "https://evilandamio.io", "https://andamio.io@evil.com",
-    f"https://{LOOKALIKE}", f"https://{LOOKALIKE.encode('idna').decode()}", "https://%61ndamio.io",
-    "https://evil.com\\@andamio.io", "https://evil.com\\.andamio.io",
+    "https://andamio.io.evil.com",
+    "https://evilandamio.io",
+    "https://andamio.io@evil.com",
+    f"https://{LOOKALIKE}",
+    f"https://{LOOKALIKE.encode('idna').decode()}",
+    "https://%61ndamio.io",
+    "https://evil.com\\@andamio.io",
+    "https://evil.com\\.andamio.io",
     "https://andamio.io\\evil.com",
-    "https://andamio.io .evil.com", "https://andamio.io:443@evil.com",
-    "https://evil.com\n.andamio.io", "https://evil.com\t.andamio.io",
+    "https://andamio.io .evil.com",
+    "https://andamio.io:443@evil.com",
+    "https://evil.com\n.andamio.io",
+    "https://evil.com\t.andamio.io",
     "https://evil.com\r.andamio.io",
-    "https://evil.com#.andamio.io", "https://evil.com?.andamio.io", "https://evil.com/.andamio.io",
-    "https://evil.com%2f.andamio.io", "https://evil.com%00.andamio.io", "http://api.andamio.io",
-    "ftp://api.andamio.io", "//evil.com", "https://andamio.io.", "http://127.0.0.1.evil.com",
-    "https://user:pw@api.andamio.io", "https://api.andamio.io:99999", "javascript:alert(1)",
-    "https://api.andamio.io\x00.evil.com", "https://evil.com\u3002andamio.io",
+    "https://evil.com#.andamio.io",
+    "https://evil.com?.andamio.io",
+    "https://evil.com/.andamio.io",
+    "https://evil.com%2f.andamio.io",
+    "https://evil.com%00.andamio.io",
+    "http://api.andamio.io",
+    "ftp://api.andamio.io",
+    "//evil.com",
+    "https://andamio.io.",
+    "http://127.0.0.1.evil.com",
+    "https://user:pw@api.andamio.io",
+    "https://api.andamio.io:99999",
+    "javascript:alert(1)",
+    "https://api.andamio.io\x00.evil.com",
+    "https://evil.com\u3002andamio.io",
 ]
 GOOD_URLS = [
-    "https://preprod.api.andamio.io/", "https://api.andamio.io", "https://mainnet.api.andamio.io",
-    "https://ANDAMIO.io", " https://api.andamio.io ", "http://localhost:8765", "http://127.0.0.1:1",
-    "http://127.8.9.10", "http://[::1]:8080", f"https://{V1_HOSTS[0]}",
+    "https://preprod.api.andamio.io/",
+    "https://api.andamio.io",
+    "https://mainnet.api.andamio.io",
+    "https://ANDAMIO.io",
+    " https://api.andamio.io ",
+    "http://localhost:8765",
+    "http://127.0.0.1:1",
+    "http://127.8.9.10",
+    "http://[::1]:8080",
+    f"https://{V1_HOSTS[0]}",
 ]
 
 
@@ -275,12 +391,27 @@ def _url(parts) -> str:
 
 
 url_pieces = st.tuples(
-    st.sampled_from(["https://", "http://", "HTTPS://", "ftp://", "//", "https:/", "https:\\\\",
-                     ""]),
+    st.sampled_from(
+        ["https://", "http://", "HTTPS://", "ftp://", "//", "https:/", "https:\\\\", ""]
+    ),
     st.sampled_from(["", "user@", "andamio.io@", "evil.com@", "a:b@"]),
-    st.sampled_from(["andamio.io", "api.andamio.io", "evil.com", "andamio.io.evil.com",
-                     "evilandamio.io", "127.0.0.1", "localhost", "[::1]", LOOKALIKE, "%61ndamio.io",
-                     "", "0x7f.1", "2130706433"]),
+    st.sampled_from(
+        [
+            "andamio.io",
+            "api.andamio.io",
+            "evil.com",
+            "andamio.io.evil.com",
+            "evilandamio.io",
+            "127.0.0.1",
+            "localhost",
+            "[::1]",
+            LOOKALIKE,
+            "%61ndamio.io",
+            "",
+            "0x7f.1",
+            "2130706433",
+        ]
+    ),
     st.sampled_from(["", ":443", ":8080", ":0", ":99999", ":x"]),
     st.sampled_from(["", "/", "\\", "@", "#", "?", ".", " ", "\t", "\n", "%2f", "%00", "\x00"]),
     st.sampled_from(["", "andamio.io", "evil.com", ".andamio.io", "@andamio.io", "path"]),
@@ -300,8 +431,11 @@ def test_credentials_only_ever_go_to_an_allowed_host(cli, url):
 @pytest.mark.parametrize("command", ["usage", "delete", "refresh"])
 def test_redirect_to_another_host_is_not_followed(cli, status, command):
     args, _ = COMMANDS[command]
-    result, recorder = run(cli, args, lambda request: httpx.Response(
-        status, headers={"Location": "https://evil.com/steal"}))
+    result, recorder = run(
+        cli,
+        args,
+        lambda request: httpx.Response(status, headers={"Location": "https://evil.com/steal"}),
+    )
     assert result.exit_code == 1, result.stderr
     assert result.stdout == ""
     assert f"redirects are not followed (HTTP {status}" in result.stderr
@@ -313,21 +447,43 @@ def test_redirect_to_another_host_is_not_followed(cli, status, command):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=4),
-    max_leaves=12)
-hostile_text = st.one_of(st.text(max_size=40), st.just(PAYLOAD), st.text(
-    alphabet=st.characters(min_codepoint=0, max_codepoint=0x9f), max_size=20))
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+hostile_text = st.one_of(
+    st.text(max_size=40),
+    st.just(PAYLOAD),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x9F), max_size=20),
+)
 error_shapes = st.one_of(
     st.fixed_dictionaries({"message": hostile_text, "code": hostile_text}),
-    st.fixed_dictionaries({"error": st.fixed_dictionaries({"code": hostile_text,
-                                                           "message": hostile_text})}),
+    st.fixed_dictionaries(
+        {"error": st.fixed_dictionaries({"code": hostile_text, "message": hostile_text})}
+    ),
     st.fixed_dictionaries({"error": hostile_text, "details": hostile_text}),
-    st.fixed_dictionaries({"status_code": st.integers(), "statusCode": json_values,
-                           "message": json_values}),
-    st.dictionaries(st.sampled_from(["message", "code", "error", "details", "api_key", "jwt",
-                                     "refresh_token", "confirmation", "active_keys", "alias"]),
-                    json_values, max_size=5),
+    st.fixed_dictionaries(
+        {"status_code": st.integers(), "statusCode": json_values, "message": json_values}
+    ),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "message",
+                "code",
+                "error",
+                "details",
+                "api_key",
+                "jwt",
+                "refresh_token",
+                "confirmation",
+                "active_keys",
+                "alias",
+            ]
+        ),
+        json_values,
+        max_size=5,
+    ),
     json_values,
 )
 
@@ -341,23 +497,43 @@ def _mutated(document, draw_values):
     return document
 
 
-field_names = sorted({k for body in GOOD.values() for k in body} |
-                     {k for k in KEY_REPLY} | {"token", "expires_at"})
-replacements = st.dictionaries(st.sampled_from(field_names), json_values | hostile_text,
-                               min_size=1, max_size=4)
-bodies = st.one_of(st.binary(max_size=120), error_shapes.map(lambda v: json.dumps(v).encode()),
-                   st.just(b"<html><body>502 Bad Gateway</body></html>"))
-content_types = st.sampled_from(["application/json", "application/json; charset=utf-8",
-                                 "text/html", "text/plain", "", "\x1b[31mtext/html"])
+field_names = sorted(
+    {k for body in GOOD.values() for k in body} | {k for k in KEY_REPLY} | {"token", "expires_at"}
+)
+replacements = st.dictionaries(
+    st.sampled_from(field_names), json_values | hostile_text, min_size=1, max_size=4
+)
+bodies = st.one_of(
+    st.binary(max_size=120),
+    error_shapes.map(lambda v: json.dumps(v).encode()),
+    st.just(b"<html><body>502 Bad Gateway</body></html>"),
+)
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/html",
+        "text/plain",
+        "",
+        "\x1b[31mtext/html",
+    ]
+)
 
 
 @SETTINGS
-@given(command=st.sampled_from(sorted(COMMANDS)),
-       status=st.sampled_from([200]) | st.integers(200, 599), data=st.data(), ctype=content_types)
+@given(
+    command=st.sampled_from(sorted(COMMANDS)),
+    status=st.sampled_from([200]) | st.integers(200, 599),
+    data=st.data(),
+    ctype=content_types,
+)
 def test_any_gateway_reply_gives_a_contract_exit_and_inert_text(cli, command, status, data, ctype):
     route = COMMANDS[command][1]
-    body = data.draw(bodies | replacements.map(
-        lambda values: json.dumps(_mutated(GOOD[route], values)).encode()), label="body")
+    body = data.draw(
+        bodies
+        | replacements.map(lambda values: json.dumps(_mutated(GOOD[route], values)).encode()),
+        label="body",
+    )
     read = route[0] == "GET"
     if read and status in RETRY_STATUSES:
         status = 500  # reads would sleep between retries; the retry path is tested elsewhere
@@ -379,8 +555,14 @@ def test_any_gateway_reply_gives_a_contract_exit_and_inert_text(cli, command, st
 # --- terminal injection --------------------------------------------------------------------
 
 
-HOSTILE_KEY = {**KEY_REPLY, "api_key": API_KEY, "name": PAYLOAD, "created_at": PAYLOAD,
-               "expires_at": PAYLOAD, "is_active": PAYLOAD}
+HOSTILE_KEY = {
+    **KEY_REPLY,
+    "api_key": API_KEY,
+    "name": PAYLOAD,
+    "created_at": PAYLOAD,
+    "expires_at": PAYLOAD,
+    "is_active": PAYLOAD,
+}
 SURFACES = {
     "error message (flat)": ("usage", 400, {"message": PAYLOAD, "code": PAYLOAD}),
     "error message (nested)": ("delete", 404, {"error": {"code": PAYLOAD, "message": PAYLOAD}}),
@@ -389,10 +571,16 @@ SURFACES = {
     "key names in list": ("list", 200, {"user_id": "u1", "active_keys": [HOSTILE_KEY]}),
     "rotate confirmation": ("rotate", 200, {"confirmation": PAYLOAD}),
     "delete confirmation": ("delete", 200, {"confirmation": PAYLOAD}),
-    "profile alias": ("profile", 200, {"alias": PAYLOAD, "user_id": PAYLOAD, "tier": PAYLOAD,
-                                       "active_keys": [HOSTILE_KEY]}),
-    "usage strings": ("usage", 200, {"subscription_tier": PAYLOAD, "expiration": PAYLOAD,
-                                     "rate_limit_windows": [PAYLOAD]}),
+    "profile alias": (
+        "profile",
+        200,
+        {"alias": PAYLOAD, "user_id": PAYLOAD, "tier": PAYLOAD, "active_keys": [HOSTILE_KEY]},
+    ),
+    "usage strings": (
+        "usage",
+        200,
+        {"subscription_tier": PAYLOAD, "expiration": PAYLOAD, "rate_limit_windows": [PAYLOAD]},
+    ),
 }
 
 

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import httpx
 import pytest
 
-from andamio_cli.errors import (AndamioError, AuthError, BadReplyError, ConflictError,
-                                InvalidInputError, NotFoundError, RateLimitedError,
-                                UnreachableError)
-from andamio_cli.http import Gateway, redact_text
+from andamio_cli.errors import (
+    AndamioError,
+    AuthError,
+    BadReplyError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    UnreachableError,
+)
+from andamio_cli.http import Gateway
+from andamio_cli.redact import redact_text
 
 BASE = "https://preprod.api.andamio.io"
 
 
 def make(handler, sleeps=None):
-    return Gateway(BASE, transport=httpx.MockTransport(handler),
-                   sleep=(sleeps.append if sleeps is not None else lambda s: None))
+    return Gateway(
+        BASE,
+        transport=httpx.MockTransport(handler),
+        sleep=(sleeps.append if sleeps is not None else lambda s: None),
+    )
 
 
 def replies(*responses):
@@ -36,8 +47,10 @@ def replies(*responses):
 
 
 def test_read_retries_429_honouring_retry_after():
-    handler, seen = replies(httpx.Response(429, headers={"Retry-After": "1"}, json={}),
-                            httpx.Response(200, json={"ok": 1}))
+    handler, seen = replies(
+        httpx.Response(429, headers={"Retry-After": "1"}, json={}),
+        httpx.Response(200, json={"ok": 1}),
+    )
     sleeps = []
     assert make(handler, sleeps).call("GET", "/x", read=True) == {"ok": 1}
     assert len(seen) == 2 and sleeps == [1.0]
@@ -45,8 +58,9 @@ def test_read_retries_429_honouring_retry_after():
 
 def test_retry_after_http_date():
     when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=3), usegmt=True)
-    handler, seen = replies(httpx.Response(503, headers={"Retry-After": when}),
-                            httpx.Response(200, json={}))
+    handler, seen = replies(
+        httpx.Response(503, headers={"Retry-After": when}), httpx.Response(200, json={})
+    )
     sleeps = []
     make(handler, sleeps).call("GET", "/x", read=True)
     assert len(sleeps) == 1 and 1.0 <= sleeps[0] <= 3.5
@@ -60,8 +74,14 @@ def test_retry_after_beyond_the_cap_is_not_waited_for():
 
 
 def test_read_gives_up_after_three_attempts():
-    handler, seen = replies(*[httpx.Response(502, text="<html>bad gateway</html>",
-                                             headers={"content-type": "text/html"})] * 3)
+    handler, seen = replies(
+        *[
+            httpx.Response(
+                502, text="<html>bad gateway</html>", headers={"content-type": "text/html"}
+            )
+        ]
+        * 3
+    )
     with pytest.raises(AndamioError) as info:
         make(handler).call("GET", "/x", read=True)
     assert len(seen) == 3
@@ -76,8 +96,9 @@ def test_write_is_never_retried():
 
 
 def test_tier_limit_is_not_retried_even_on_a_read():
-    handler, seen = replies(httpx.Response(
-        429, json={"error": {"code": "tier_limit_exceeded", "message": "cap"}}))
+    handler, seen = replies(
+        httpx.Response(429, json={"error": {"code": "tier_limit_exceeded", "message": "cap"}})
+    )
     with pytest.raises(RateLimitedError):
         make(handler).call("GET", "/x", read=True)
     assert len(seen) == 1
@@ -94,8 +115,9 @@ def test_transport_errors_retried_on_reads_then_unreachable():
 
 def test_dns_failure_message():
     request = httpx.Request("GET", BASE)
-    handler, _ = replies(httpx.ConnectError("[Errno -2] Name or service not known",
-                                            request=request))
+    handler, _ = replies(
+        httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+    )
     with pytest.raises(UnreachableError, match="cannot resolve"):
         make(handler).call("POST", "/x", body={})
 
@@ -107,16 +129,23 @@ def test_timeout_message():
         make(handler).call("POST", "/x", body={})
 
 
-@pytest.mark.parametrize("status,body,cls,code", [
-    (401, {"status_code": 401, "message": "Unauthorized"}, AuthError, None),
-    (400, {"statusCode": 400, "message": "Bad Request"}, InvalidInputError, None),
-    (400, {"error": {"code": "tier_limit_exceeded", "message": "m"}}, RateLimitedError,
-     "tier_limit_exceeded"),
-    (409, {"error": "already_exists", "message": "dup"}, ConflictError, "already_exists"),
-    (401, {"code": "session_expired", "message": "late"}, AuthError, "session_expired"),
-    (400, {"error": "key not found"}, InvalidInputError, None),
-    (404, {}, NotFoundError, None),
-])
+@pytest.mark.parametrize(
+    "status,body,cls,code",
+    [
+        (401, {"status_code": 401, "message": "Unauthorized"}, AuthError, None),
+        (400, {"statusCode": 400, "message": "Bad Request"}, InvalidInputError, None),
+        (
+            400,
+            {"error": {"code": "tier_limit_exceeded", "message": "m"}},
+            RateLimitedError,
+            "tier_limit_exceeded",
+        ),
+        (409, {"error": "already_exists", "message": "dup"}, ConflictError, "already_exists"),
+        (401, {"code": "session_expired", "message": "late"}, AuthError, "session_expired"),
+        (400, {"error": "key not found"}, InvalidInputError, None),
+        (404, {}, NotFoundError, None),
+    ],
+)
 def test_error_body_shapes(status, body, cls, code):
     handler, _ = replies(httpx.Response(status, json=body))
     with pytest.raises(AndamioError) as info:
@@ -132,12 +161,17 @@ def test_long_error_message_is_cut():
     assert len(info.value.message) < 600
 
 
-@pytest.mark.parametrize("response", [
-    httpx.Response(200, content=b""),
-    httpx.Response(200, content=b'{"api_key": "ant_pp_cut', headers={"content-type": "application/json"}),
-    httpx.Response(200, content=b"<html></html>", headers={"content-type": "text/html"}),
-    httpx.Response(200, json=["not", "an", "object"]),
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, content=b""),
+        httpx.Response(
+            200, content=b'{"api_key": "ant_pp_cut', headers={"content-type": "application/json"}
+        ),
+        httpx.Response(200, content=b"<html></html>", headers={"content-type": "text/html"}),
+        httpx.Response(200, json=["not", "an", "object"]),
+    ],
+)
 def test_bad_success_replies(response):
     handler, _ = replies(response)
     with pytest.raises(BadReplyError) as info:

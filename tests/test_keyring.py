@@ -1,4 +1,4 @@
-"""The OS keyring for real (gnome-keyring over D-Bus) and its failure modes, via the installed CLI."""
+"""The OS keyring for real (gnome-keyring over D-Bus) and its failure modes, via the CLI."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import DEV_JWT, andamio_command
 
 KEY = "ant_pp_KEYRINGTEST000000000000000000000000wxyz"
@@ -20,8 +19,11 @@ REQUIRED = os.environ.get("ANDAMIO_REQUIRE_REAL_KEYRING") == "1"
 
 
 def _env(tmp_path, **extra):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING"))
+    }
     env["ANDAMIO_CONFIG_DIR"] = str(tmp_path / "config")
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
@@ -51,7 +53,11 @@ def test_store_and_read_through_the_real_secret_service(tmp_path):
     env = _env(tmp_path, KEY=KEY, JWT=DEV_JWT, OUT=str(tmp_path), PY=sys.executable)
     result = subprocess.run(
         ["dbus-run-session", "--", "bash", "-c", REAL_KEYRING_SCRIPT, "bash", *andamio_command()],
-        env=env, capture_output=True, text=True, timeout=120)
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert KEY not in result.stdout + result.stderr and DEV_JWT not in result.stderr
     status = json.loads((tmp_path / "status.json").read_text())
@@ -66,8 +72,14 @@ def test_store_and_read_through_the_real_secret_service(tmp_path):
 
 def _run(tmp_path, args, stdin="", **env):
     started = time.monotonic()
-    result = subprocess.run(andamio_command() + args, input=stdin, capture_output=True,
-                            text=True, env=_env(tmp_path, **env), timeout=60)
+    result = subprocess.run(
+        andamio_command() + args,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, **env),
+        timeout=60,
+    )
     return result, time.monotonic() - started
 
 
@@ -83,9 +95,14 @@ def test_headless_without_keyring_fails_fast_and_clearly(tmp_path):
 
 
 def test_hanging_keyring_hits_the_deadline(tmp_path):
-    result, seconds = _run(tmp_path, ["login", "--with-key"], stdin=KEY,
-                           PYTHONPATH=HERE, PYTHON_KEYRING_BACKEND="keyring_backends.HangingKeyring",
-                           ANDAMIO_KEYRING_TIMEOUT="1")
+    result, seconds = _run(
+        tmp_path,
+        ["login", "--with-key"],
+        stdin=KEY,
+        PYTHONPATH=HERE,
+        PYTHON_KEYRING_BACKEND="keyring_backends.HangingKeyring",
+        ANDAMIO_KEYRING_TIMEOUT="1",
+    )
     assert result.returncode == 3, result.stderr
     assert seconds < 8
     assert "did not answer within 1 s" in result.stderr
@@ -94,7 +111,12 @@ def test_hanging_keyring_hits_the_deadline(tmp_path):
 
 
 def test_locked_keyring_is_exit_3(tmp_path):
-    result, _ = _run(tmp_path, ["status"], PYTHONPATH=HERE, PYTHON_KEYRING_BACKEND="keyring_backends.LockedKeyring")
+    result, _ = _run(
+        tmp_path,
+        ["status"],
+        PYTHONPATH=HERE,
+        PYTHON_KEYRING_BACKEND="keyring_backends.LockedKeyring",
+    )
     assert result.returncode == 3, result.stderr
     assert "KeyringLocked" in result.stderr
 

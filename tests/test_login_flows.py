@@ -15,10 +15,8 @@ import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from conftest import andamio_command
 
-from andamio_cli.auth.tokens import parse_time
 from andamio_cli.auth.wallet import (
     EXTENDED_SKEY_TYPE,
     SKEY_TYPE,
@@ -27,6 +25,7 @@ from andamio_cli.auth.wallet import (
     public_key,
     verify_cip8,
 )
+from andamio_cli.times import parse_time
 
 ENVELOPE_KEYS = {"profile", "alias", "jwt_expires_at", "refresh_token_expires_at", "stored_in"}
 REFRESH_PATH = "/api/v2/auth/developer/token/refresh"
@@ -34,7 +33,7 @@ REFRESH_PATH = "/api/v2/auth/developer/token/refresh"
 # A fake browser: GETs the app URL (the emulator then POSTs the callback to the CLI's listener).
 # With FAKE_BROWSER_HOSTILE=1 it first POSTs callbacks the listener must refuse, each of which
 # would cancel the login if it were accepted. It records what it did in FAKE_BROWSER_LOG.
-FAKE_BROWSER = r'''
+FAKE_BROWSER = r"""
 import http.client, json, os, sys, urllib.request
 from urllib.parse import parse_qs, urlsplit
 
@@ -70,7 +69,7 @@ with open(os.environ["FAKE_BROWSER_LOG"], "w") as fh:
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 with opener.open(url, timeout=10) as resp:
     resp.read()
-'''
+"""
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -96,17 +95,32 @@ def base_env(sb, **extra) -> dict:
 
 def popen_env(tmp_path, sb, **extra) -> dict:
     """The environment run_andamio gives the CLI, for processes started with Popen."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k != "NO_COLOR"}
-    env.update({"ANDAMIO_CONFIG_DIR": str(tmp_path / "e2e-config"), "ANDAMIO_CREDENTIAL_STORE": "file",
-                "ANDAMIO_BASE_URL": sb.url})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k != "NO_COLOR"
+    }
+    env.update(
+        {
+            "ANDAMIO_CONFIG_DIR": str(tmp_path / "e2e-config"),
+            "ANDAMIO_CREDENTIAL_STORE": "file",
+            "ANDAMIO_BASE_URL": sb.url,
+        }
+    )
     env.update(extra)
     return {k: v for k, v in env.items() if v is not None}
 
 
 def wallet_args(sb, skey=None, alias=None, address=None) -> list[str]:
-    return ["login", "--skey", str(skey or sb.dev.skey_path), "--alias", alias or sb.dev.alias,
-            "--address", address or sb.dev.address]
+    return [
+        "login",
+        "--skey",
+        str(skey or sb.dev.skey_path),
+        "--alias",
+        alias or sb.dev.alias,
+        "--address",
+        address or sb.dev.address,
+    ]
 
 
 def key_material(sb) -> list[str]:
@@ -122,8 +136,12 @@ def write_skey(path, kind=SKEY_TYPE, cbor_hex=None, mode=0o600) -> str:
 
 
 def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=10) as resp:
@@ -133,8 +151,9 @@ def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int
 
 
 def login_with_token(run_andamio, sb, jwt, refresh_token, **env) -> None:
-    result = run_andamio(["login", "--with-token"], env=base_env(sb, **env),
-                         stdin=f"{jwt}\n{refresh_token}\n")
+    result = run_andamio(
+        ["login", "--with-token"], env=base_env(sb, **env), stdin=f"{jwt}\n{refresh_token}\n"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
 
@@ -157,8 +176,13 @@ def fake_browser(tmp_path):
     script.write_text(f"#!{sys.executable}\n" + FAKE_BROWSER)
     script.chmod(0o700)
     log = tmp_path / "fake-browser.json"
-    env = {"BROWSER": str(script), "FAKE_BROWSER_LOG": str(log),
-           "DISPLAY": None, "WAYLAND_DISPLAY": None, "TERM": None}
+    env = {
+        "BROWSER": str(script),
+        "FAKE_BROWSER_LOG": str(log),
+        "DISPLAY": None,
+        "WAYLAND_DISPLAY": None,
+        "TERM": None,
+    }
     return env, log
 
 
@@ -166,7 +190,9 @@ def fake_browser(tmp_path):
 
 
 def test_wallet_login_signs_the_nonce_and_stores_the_tokens(sandbox, run_andamio, tmp_path):
-    result = run_andamio(wallet_args(sandbox), env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    result = run_andamio(
+        wallet_args(sandbox), env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert f"Logged in as {sandbox.dev.alias}" in result.stderr
@@ -185,13 +211,20 @@ def test_wallet_login_signs_the_nonce_and_stores_the_tokens(sandbox, run_andamio
     assert set(saved) == {"dev_jwt", "refresh_token"}
     assert sandbox.state.jwt_user(saved["dev_jwt"]).alias == sandbox.dev.alias
     assert saved["refresh_token"] in sandbox.state.refresh
-    for secret in (*key_material(sandbox), saved["dev_jwt"], saved["refresh_token"], sandbox.dev.api_key):
+    for secret in (
+        *key_material(sandbox),
+        saved["dev_jwt"],
+        saved["refresh_token"],
+        sandbox.dev.api_key,
+    ):
         assert secret not in result.stderr
 
 
 def test_wallet_login_json_envelope_has_exactly_the_contract_keys(sandbox, run_andamio, tmp_path):
-    result = run_andamio(wallet_args(sandbox) + ["--json"],
-                         env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    result = run_andamio(
+        wallet_args(sandbox) + ["--json"],
+        env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key),
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     envelope = json.loads(result.stdout)
@@ -207,16 +240,23 @@ def test_wallet_login_json_envelope_has_exactly_the_contract_keys(sandbox, run_a
 
 
 def test_wallet_login_with_debug_never_shows_key_material_or_tokens(sandbox, run_andamio, tmp_path):
-    result = run_andamio(wallet_args(sandbox) + ["--debug"],
-                         env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    result = run_andamio(
+        wallet_args(sandbox) + ["--debug"],
+        env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key),
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "[debug] > POST" in result.stderr and "login/complete" in result.stderr
     saved = stored(tmp_path)
     skey_text = open(sandbox.dev.skey_path).read()
     cbor_hex = json.loads(skey_text)["cborHex"]
-    for secret in (*key_material(sandbox), cbor_hex, saved["dev_jwt"], saved["refresh_token"],
-                   sandbox.dev.api_key):
+    for secret in (
+        *key_material(sandbox),
+        cbor_hex,
+        saved["dev_jwt"],
+        saved["refresh_token"],
+        sandbox.dev.api_key,
+    ):
         assert secret not in result.stderr
         assert secret not in result.stdout
 
@@ -225,8 +265,9 @@ def test_world_readable_skey_logs_in_with_a_warning(sandbox, run_andamio, tmp_pa
     loose = tmp_path / "loose.skey"
     loose.write_text(open(sandbox.dev.skey_path).read())
     loose.chmod(0o644)
-    result = run_andamio(wallet_args(sandbox, skey=loose),
-                         env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    result = run_andamio(
+        wallet_args(sandbox, skey=loose), env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "Warning:" in result.stderr and "readable by other users" in result.stderr
@@ -242,12 +283,27 @@ def _bad_wallet_cases(sb, tmp_path):
     good = sb.dev.address
     flipped = good[:-1] + ("q" if good[-1] != "q" else "p")
     return {
-        "missing file": (wallet_args(sb, skey=tmp_path / "nope.skey"), "signing key file not found"),
-        "wrong type": (wallet_args(sb, skey=write_skey(tmp_path / "stake.skey", kind="StakeSigningKeyShelley_ed25519")),
-                       "wrong signing key type"),
-        "extended key": (wallet_args(sb, skey=write_skey(tmp_path / "ext.skey", kind=EXTENDED_SKEY_TYPE,
-                                                         cbor_hex="5880" + os.urandom(64).hex())),
-                         "extended (BIP32) signing keys are not supported"),
+        "missing file": (
+            wallet_args(sb, skey=tmp_path / "nope.skey"),
+            "signing key file not found",
+        ),
+        "wrong type": (
+            wallet_args(
+                sb, skey=write_skey(tmp_path / "stake.skey", kind="StakeSigningKeyShelley_ed25519")
+            ),
+            "wrong signing key type",
+        ),
+        "extended key": (
+            wallet_args(
+                sb,
+                skey=write_skey(
+                    tmp_path / "ext.skey",
+                    kind=EXTENDED_SKEY_TYPE,
+                    cbor_hex="5880" + os.urandom(64).hex(),
+                ),
+            ),
+            "extended (BIP32) signing keys are not supported",
+        ),
         "alias too long": (wallet_args(sb, alias="a" * 33), "alias must be 1-32 characters"),
         "address too short": (wallet_args(sb, address=good[:90]), "103-108 characters (got 90)"),
         "bad checksum": (wallet_args(sb, address=flipped), "not valid bech32"),
@@ -255,8 +311,18 @@ def _bad_wallet_cases(sb, tmp_path):
     }
 
 
-@pytest.mark.parametrize("case", ["missing file", "wrong type", "extended key", "alias too long",
-                                  "address too short", "bad checksum", "foreign key"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing file",
+        "wrong type",
+        "extended key",
+        "alias too long",
+        "address too short",
+        "bad checksum",
+        "foreign key",
+    ],
+)
 def test_wallet_input_errors_are_exit_4_and_send_nothing(sandbox, run_andamio, tmp_path, case):
     args, message = _bad_wallet_cases(sandbox, tmp_path)[case]
     result = run_andamio(args, env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
@@ -272,12 +338,14 @@ def test_wallet_input_errors_are_exit_4_and_send_nothing(sandbox, run_andamio, t
 
 
 def test_unregistered_wallet_is_refused_by_the_gateway(sandbox, run_andamio, tmp_path):
-    """A key that matches its own (unregistered) address passes local checks; the gateway refuses it."""
+    """A key matching its own (unregistered) address passes local checks; the gateway refuses."""
     seed = os.urandom(32)
     skey = write_skey(tmp_path / "stranger.skey", cbor_hex="5820" + seed.hex())
     address = base_address(key_hash(public_key(seed)), os.urandom(28))
-    result = run_andamio(wallet_args(sandbox, skey=skey, address=address),
-                         env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    result = run_andamio(
+        wallet_args(sandbox, skey=skey, address=address),
+        env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key),
+    )
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
     assert "Error: no developer is registered for this wallet (HTTP 404" in result.stderr
@@ -298,7 +366,9 @@ def test_wallet_login_needs_an_api_key(sandbox, run_andamio, tmp_path):
 
 def test_expired_session_is_not_completed(sandbox, run_andamio, tmp_path):
     sandbox.session_ttl = -5
-    result = run_andamio(wallet_args(sandbox), env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    result = run_andamio(
+        wallet_args(sandbox), env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    )
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
     assert "Error: the login session expired" in result.stderr
@@ -313,7 +383,10 @@ def test_complete_reply_without_tokens_stores_nothing(sandbox, run_andamio, tmp_
     result = run_andamio(wallet_args(sandbox), env=base_env(sandbox))
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
-    assert "Error: the gateway's reply (HTTP 200, application/json) has no `jwt.token`" in result.stderr
+    assert (
+        "Error: the gateway's reply (HTTP 200, application/json) has no `jwt.token`"
+        in result.stderr
+    )
     assert "nothing was stored" in result.stderr
     assert routes(sandbox) == ["login/session", "login/complete"]
     assert set(stored(tmp_path)) == {"api_key"}
@@ -335,9 +408,13 @@ def test_complete_reply_without_tokens_stores_nothing(sandbox, run_andamio, tmp_
 
 
 def test_status_shows_jwt_expiry_and_seconds_left(sandbox, run_andamio):
-    login = run_andamio(wallet_args(sandbox), env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    login = run_andamio(
+        wallet_args(sandbox), env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    )
     assert login.returncode == 0, login.stderr
-    result = run_andamio(["status", "--json"], env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    result = run_andamio(
+        ["status", "--json"], env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     status = json.loads(result.stdout)
@@ -374,7 +451,9 @@ def test_web_login_stores_jwt_and_refresh_token(sandbox, run_andamio, fake_brows
     saved = stored(tmp_path)
     assert set(saved) == {"dev_jwt", "refresh_token"}
     assert sandbox.state.jwt_user(saved["dev_jwt"]).alias == sandbox.dev.alias
-    status = run_andamio(["status", "--json"], env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    status = run_andamio(
+        ["status", "--json"], env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    )
     assert status.returncode == 0, status.stderr
     assert status.stderr == ""
     fields = json.loads(status.stdout)
@@ -397,8 +476,9 @@ def test_web_login_cancelled_in_the_browser(sandbox, run_andamio, fake_browser, 
 
 def test_web_login_survives_hostile_callbacks(sandbox, run_andamio, fake_browser, tmp_path):
     env, log = fake_browser
-    result = run_andamio(["login", "--web", "--json"],
-                         env=base_env(sandbox, FAKE_BROWSER_HOSTILE="1", **env))
+    result = run_andamio(
+        ["login", "--web", "--json"], env=base_env(sandbox, FAKE_BROWSER_HOSTILE="1", **env)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert set(json.loads(result.stdout)) == ENVELOPE_KEYS
@@ -408,9 +488,17 @@ def test_web_login_survives_hostile_callbacks(sandbox, run_andamio, fake_browser
 
 
 def test_web_login_prints_the_url_when_no_browser_opens(sandbox, fake_browser, tmp_path):
-    env = popen_env(tmp_path, sandbox, BROWSER="false", DISPLAY=None, WAYLAND_DISPLAY=None, TERM=None)
-    proc = subprocess.Popen(andamio_command() + ["login", "--web"], env=env, text=True,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = popen_env(
+        tmp_path, sandbox, BROWSER="false", DISPLAY=None, WAYLAND_DISPLAY=None, TERM=None
+    )
+    proc = subprocess.Popen(
+        andamio_command() + ["login", "--web"],
+        env=env,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     watchdog = threading.Timer(30, proc.kill)
     watchdog.start()
     try:
@@ -426,9 +514,16 @@ def test_web_login_prints_the_url_when_no_browser_opens(sandbox, fake_browser, t
         redirect, state = query["redirect_uri"][0], query["state"][0]
         assert redirect.startswith("http://127.0.0.1:") and redirect.endswith("/callback")
         jwt = sandbox.mint_jwt(sandbox.dev)
-        status, _ = post_json(redirect, {"state": state, "dev_jwt": jwt, "alias": sandbox.dev.alias,
-                                         "dev_jwt_expires_at": "undefined"},
-                              headers={"Origin": sandbox.url})
+        status, _ = post_json(
+            redirect,
+            {
+                "state": state,
+                "dev_jwt": jwt,
+                "alias": sandbox.dev.alias,
+                "dev_jwt_expires_at": "undefined",
+            },
+            headers={"Origin": sandbox.url},
+        )
         assert status == 200
         stdout, rest = proc.communicate(timeout=20)
     finally:
@@ -447,13 +542,20 @@ def test_web_login_prints_the_url_when_no_browser_opens(sandbox, fake_browser, t
 
 
 def test_bare_login_on_a_terminal_prompts_for_the_key_then_runs_the_browser_login(
-        sandbox, fake_browser, tmp_path):
+    sandbox, fake_browser, tmp_path
+):
     browser_env, log = fake_browser
     env = popen_env(tmp_path, sandbox, **browser_env)
     master, slave = pty.openpty()
     # a new session has no controlling terminal, so getpass reads the pty on stdin (echo off)
-    proc = subprocess.Popen(andamio_command() + ["login"], env=env, stdin=slave, stderr=slave,
-                            stdout=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        andamio_command() + ["login"],
+        env=env,
+        stdin=slave,
+        stderr=slave,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
     os.close(slave)
     screen = b""
     sent = False
@@ -523,16 +625,18 @@ def test_refresh_rotates_both_tokens_and_the_old_one_dies(sandbox, run_andamio, 
 
 def test_expired_jwt_is_refreshed_once_before_the_call(sandbox, run_andamio, tmp_path):
     login_with_token(run_andamio, sandbox, short_jwt(sandbox), sandbox.dev.refresh_token)
-    result = run_andamio(["apikey", "usage", "--json"],
-                         env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    result = run_andamio(
+        ["apikey", "usage", "--json"], env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert "daily_quota_limit" in json.loads(result.stdout)
     assert routes(sandbox) == ["token/refresh", "usage/get"]
     new_jwt = stored(tmp_path)["dev_jwt"]
     assert sandbox.requests[1].header("Authorization") == f"Bearer {new_jwt}"
-    again = run_andamio(["apikey", "usage", "--json"],
-                        env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
+    again = run_andamio(
+        ["apikey", "usage", "--json"], env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    )
     assert again.returncode == 0, again.stderr
     assert again.stderr == ""
     assert "daily_quota_limit" in json.loads(again.stdout)
@@ -542,9 +646,17 @@ def test_expired_jwt_is_refreshed_once_before_the_call(sandbox, run_andamio, tmp
 def test_concurrent_processes_spend_the_refresh_token_once(sandbox, run_andamio, tmp_path):
     login_with_token(run_andamio, sandbox, short_jwt(sandbox), sandbox.dev.refresh_token)
     env = popen_env(tmp_path, sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
-    procs = [subprocess.Popen(andamio_command() + ["apikey", "usage", "--json"], env=env, text=True,
-                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for _ in range(6)]
+    procs = [
+        subprocess.Popen(
+            andamio_command() + ["apikey", "usage", "--json"],
+            env=env,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(6)
+    ]
     results = [(p.communicate(timeout=60), p.returncode) for p in procs]
     for (stdout, stderr), code in results:
         assert code == 0, stderr
@@ -556,12 +668,15 @@ def test_concurrent_processes_spend_the_refresh_token_once(sandbox, run_andamio,
     assert len(presented) == len(set(presented))
     assert routes(sandbox).count("usage/get") == 6
     new_jwt = stored(tmp_path)["dev_jwt"]
-    assert {r.header("Authorization") for r in sandbox.requests if r.route == "usage/get"} \
-        == {f"Bearer {new_jwt}"}
+    assert {r.header("Authorization") for r in sandbox.requests if r.route == "usage/get"} == {
+        f"Bearer {new_jwt}"
+    }
 
 
 @pytest.mark.parametrize("kind", ["spent", "unknown"])
-def test_rejected_refresh_token_clears_developer_credentials_only(sandbox, run_andamio, tmp_path, kind):
+def test_rejected_refresh_token_clears_developer_credentials_only(
+    sandbox, run_andamio, tmp_path, kind
+):
     token = sandbox.dev.refresh_token
     if kind == "spent":
         assert post_json(sandbox.url + REFRESH_PATH, {"refresh_token": token})[0] == 200
@@ -605,7 +720,9 @@ def test_refresh_answered_503_is_not_retried_and_keeps_credentials(sandbox, run_
     assert routes(sandbox) == ["token/refresh", "token/refresh"]
 
 
-def test_refresh_from_env_token_is_persisted_and_not_presented_again(sandbox, run_andamio, tmp_path):
+def test_refresh_from_env_token_is_persisted_and_not_presented_again(
+    sandbox, run_andamio, tmp_path
+):
     env_token = sandbox.dev.refresh_token
     env = base_env(sandbox, ANDAMIO_DEV_REFRESH_TOKEN=env_token)
     first = run_andamio(["refresh"], env=env)

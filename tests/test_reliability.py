@@ -7,7 +7,6 @@ misbehaving keyrings and concurrent use: it keeps working, loses nothing and lea
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import os
 import re
 import shutil
@@ -21,15 +20,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
+from conftest import DEV_JWT, andamio_command
 
 from andamio_cli.credentials import FileStore
 from andamio_cli.output import mask
 from andamio_cli.sandbox import Sandbox
 from andamio_cli.sandbox.server import ROUTES
 from andamio_cli.settings import Settings
-from conftest import DEV_JWT, andamio_command
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE_ALT = os.path.join(HERE, "fake_alt")
@@ -46,9 +46,12 @@ REQUIRED = os.environ.get("ANDAMIO_REQUIRE_REAL_KEYRING") == "1"
 
 
 def clean_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING", "FAKE_ALT"))
-           and k not in ("NO_COLOR", "PYTHONPATH")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING", "FAKE_ALT"))
+        and k not in ("NO_COLOR", "PYTHONPATH")
+    }
     env.update(extra)
     return env
 
@@ -56,8 +59,11 @@ def clean_env(**extra) -> dict:
 def seed_file_store(config: str, sb) -> None:
     """The sandbox developer's three secrets in a file store, and its key named in the settings."""
     store = FileStore(config)
-    for secret, value in (("api_key", sb.dev.api_key), ("dev_jwt", sb.dev.jwt),
-                          ("refresh_token", sb.dev.refresh_token)):
+    for secret, value in (
+        ("api_key", sb.dev.api_key),
+        ("dev_jwt", sb.dev.jwt),
+        ("refresh_token", sb.dev.refresh_token),
+    ):
         store.set("default", secret, value)
     Settings(config).update("default", store="file", key_name=SEED_KEY)
 
@@ -77,8 +83,14 @@ def snapshot(config) -> dict:
 def sandbox_secrets(sb) -> set:
     """Every secret the sandbox issued, holds or was sent."""
     with sb.state.lock:
-        found = {sb.dev.api_key, sb.dev.jwt, sb.dev.refresh_token, sb.state.wallet_seed.hex(),
-                 *(key.secret for key in sb.state.keys), *sb.state.refresh}
+        found = {
+            sb.dev.api_key,
+            sb.dev.jwt,
+            sb.dev.refresh_token,
+            sb.state.wallet_seed.hex(),
+            *(key.secret for key in sb.state.keys),
+            *sb.state.refresh,
+        }
     for record in sb.requests:
         for name, value in record.headers:
             if name.lower() in ("x-api-key", "authorization"):
@@ -144,9 +156,11 @@ COMMANDS = {
     "apikey list": Command(("apikey", "list"), "profile/get", read=True),
     "apikey profile": Command(("apikey", "profile"), "profile/get", read=True),
     "apikey usage": Command(("apikey", "usage"), "usage/get", read=True),
-    "login --skey": Command(("login", "--skey", "{skey}", "--alias", "{alias}",
-                             "--address", "{address}"), "login/complete",
-                            first_route="login/session"),
+    "login --skey": Command(
+        ("login", "--skey", "{skey}", "--alias", "{alias}", "--address", "{address}"),
+        "login/complete",
+        first_route="login/session",
+    ),
     "refresh": Command(("refresh",), "token/refresh"),
 }
 READS = [name for name, command in COMMANDS.items() if command.read]
@@ -154,22 +168,33 @@ READS = [name for name, command in COMMANDS.items() if command.read]
 FAULTS = {
     "HTML 502 page": Fault("502-html", 1, "HTTP 502, text/html", True),
     "503, no Retry-After": Fault("503", 1, "HTTP 503, application/json", True),
-    "503, Retry-After: 2 (seconds)": Fault("503:retry-after=2", 1, "HTTP 503", True,
-                                           read_seconds=4.0),
-    "503, Retry-After: HTTP date (+3 s)": Fault("503:retry-after-date=3", 1, "HTTP 503", True,
-                                                read_seconds=4.0),
-    "truncated JSON": Fault("truncated", 1, "not a JSON object (HTTP 200, application/json)",
-                            False),
+    "503, Retry-After: 2 (seconds)": Fault(
+        "503:retry-after=2", 1, "HTTP 503", True, read_seconds=4.0
+    ),
+    "503, Retry-After: HTTP date (+3 s)": Fault(
+        "503:retry-after-date=3", 1, "HTTP 503", True, read_seconds=4.0
+    ),
+    "truncated JSON": Fault(
+        "truncated", 1, "not a JSON object (HTTP 200, application/json)", False
+    ),
     "empty 200": Fault("empty", 1, "an empty reply (HTTP 200, application/json)", False),
     "200 missing required fields": Fault("missing-fields", 1, None, False),
     "connection reset": Fault("reset", 5, "broke before a complete reply", True),
     "connection refused": Fault(None, 5, "cannot connect to 127.0.0.1", True, base_url=REFUSED),
-    "reply slower than --timeout 1": Fault("delay=5", 5, "no answer from 127.0.0.1 within 1 s",
-                                           True, timeout="1", seconds=4.5),
-    "DNS failure": Fault(None, 5, "cannot resolve the host nxdomain-test.andamio.io", True,
-                         base_url=DNS_URL, seconds=4.5),
-    "redirect to another host": Fault("redirect={evil}/collect", 1,
-                                      "redirects are not followed (HTTP 302", False),
+    "reply slower than --timeout 1": Fault(
+        "delay=5", 5, "no answer from 127.0.0.1 within 1 s", True, timeout="1", seconds=4.5
+    ),
+    "DNS failure": Fault(
+        None,
+        5,
+        "cannot resolve the host nxdomain-test.andamio.io",
+        True,
+        base_url=DNS_URL,
+        seconds=4.5,
+    ),
+    "redirect to another host": Fault(
+        "redirect={evil}/collect", 1, "redirects are not followed (HTTP 302", False
+    ),
 }
 # A 200 `{}` instead of the real reply: what each command must make of it.
 MISSING = {
@@ -182,6 +207,8 @@ MISSING = {
     "login --skey": (1, "no `jwt.token`"),
     "refresh": (1, "no `jwt.token`"),
 }
+
+
 def expected(fault_name: str, command_name: str) -> tuple[int, str | None, int]:
     """(exit code, message fragment, attempts) for a fault that lasts."""
     fault, command = FAULTS[fault_name], COMMANDS[command_name]
@@ -206,8 +233,11 @@ class Case:
 
     @property
     def id(self) -> str:
-        words = f"{self.fault} {self.command}" + (" debug" if self.debug else "") + \
-            (" once" if self.repeats == 1 else "")
+        words = (
+            f"{self.fault} {self.command}"
+            + (" debug" if self.debug else "")
+            + (" once" if self.repeats == 1 else "")
+        )
         return re.sub(r"[^a-z0-9]+", "-", words.lower()).strip("-")
 
 
@@ -234,27 +264,53 @@ def run_case(case: Case, root, evil_url: str) -> Outcome:
             spec = fault.spec.format(evil=evil_url)
             sb.add_faults(command.route, ",".join([spec] * case.repeats))
         base_url = {None: sb.url, REFUSED: f"http://127.0.0.1:{closed_port()}"}.get(
-            fault.base_url, fault.base_url)
-        args = [a.format(skey=sb.dev.skey_path, alias=sb.dev.alias, address=sb.dev.address)
-                for a in command.args]
-        options = (["--debug"] if case.debug else []) + \
-            (["--timeout", fault.timeout] if fault.timeout else [])
-        env = clean_env(ANDAMIO_CONFIG_DIR=config, ANDAMIO_CREDENTIAL_STORE="file",
-                        ANDAMIO_BASE_URL=base_url)
+            fault.base_url, fault.base_url
+        )
+        args = [
+            a.format(skey=sb.dev.skey_path, alias=sb.dev.alias, address=sb.dev.address)
+            for a in command.args
+        ]
+        options = (["--debug"] if case.debug else []) + (
+            ["--timeout", fault.timeout] if fault.timeout else []
+        )
+        env = clean_env(
+            ANDAMIO_CONFIG_DIR=config, ANDAMIO_CREDENTIAL_STORE="file", ANDAMIO_BASE_URL=base_url
+        )
         started = time.monotonic()
-        result = subprocess.run(andamio_command() + options + args, env=env, capture_output=True,
-                                text=True, timeout=60, stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            andamio_command() + options + args,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
         seconds = time.monotonic() - started
         routes = [r.route for r in sb.requests]
-        return Outcome(result.returncode, result.stdout, result.stderr, seconds, routes, before,
-                       snapshot(config), sandbox_secrets(sb))
+        return Outcome(
+            result.returncode,
+            result.stdout,
+            result.stderr,
+            seconds,
+            routes,
+            before,
+            snapshot(config),
+            sandbox_secrets(sb),
+        )
 
 
 TABLE = [Case(f, c) for f in FAULTS for c in COMMANDS]
 TABLE_DEBUG = [Case(f, c, debug=True) for f in FAULTS for c in COMMANDS]
-GLITCHES = [Case(f, c, repeats=1) for f in ("HTML 502 page", "503, Retry-After: 2 (seconds)",
-                                            "connection reset", "reply slower than --timeout 1")
-            for c in READS]
+GLITCHES = [
+    Case(f, c, repeats=1)
+    for f in (
+        "HTML 502 page",
+        "503, Retry-After: 2 (seconds)",
+        "connection reset",
+        "reply slower than --timeout 1",
+    )
+    for c in READS
+]
 
 
 def _param(case: Case):
@@ -325,8 +381,11 @@ def test_fault_debug_trace_counts_attempts_and_leaks_nothing(case, outcomes, evi
     assert out.code == code, out.stderr
     assert (out.stdout == "") == (code != 0)
     path = re.escape(PATHS[counted_route(case.fault, case.command)])
-    sent = [line for line in out.stderr.splitlines()
-            if re.fullmatch(rf"\[debug\] > (GET|POST) \S+{path}", line)]
+    sent = [
+        line
+        for line in out.stderr.splitlines()
+        if re.fullmatch(rf"\[debug\] > (GET|POST) \S+{path}", line)
+    ]
     assert len(sent) == attempts, out.stderr
     assert "Error: " in out.stderr if code else "Error: " not in out.stderr
     assert evil.requests == []
@@ -358,9 +417,11 @@ def reliability_markdown() -> str:
     ]
     for name, fault in FAULTS.items():
         if fault.spec == "missing-fields":
-            lines.append(f"| {name} | 1 | the missing field (`api_key`, `confirmation`, "
-                         "`jwt.token`, `user_id`); `usage` accepts it (exit 0: every field "
-                         "is optional) | 1 | 1 |")
+            lines.append(
+                f"| {name} | 1 | the missing field (`api_key`, `confirmation`, "
+                "`jwt.token`, `user_id`); `usage` accepts it (exit 0: every field "
+                "is optional) | 1 | 1 |"
+            )
             continue
         reads_sent = 3 if fault.retried else 1
         lines.append(f"| {name} | {fault.exit} | `{fault.message}` | {reads_sent} | 1 |")
@@ -383,16 +444,27 @@ def can_mount_readonly() -> bool:
     if not shutil.which("unshare"):
         return False
     with tempfile.TemporaryDirectory() as probe:
-        result = subprocess.run(readonly(probe) + ["touch", os.path.join(probe, "x")],
-                                capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            readonly(probe) + ["touch", os.path.join(probe, "x")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return result.returncode != 0 and "Read-only" in result.stderr
 
 
 STORE_FAILURES = {
-    "keyring locked": ({"PYTHON_KEYRING_BACKEND": "keyring_backends.LockedKeyring"},
-                       "KeyringLocked"),
-    "keyring hangs": ({"PYTHON_KEYRING_BACKEND": "keyring_backends.HangingKeyring",
-                       "ANDAMIO_KEYRING_TIMEOUT": "1"}, "did not answer within 1 s"),
+    "keyring locked": (
+        {"PYTHON_KEYRING_BACKEND": "keyring_backends.LockedKeyring"},
+        "KeyringLocked",
+    ),
+    "keyring hangs": (
+        {
+            "PYTHON_KEYRING_BACKEND": "keyring_backends.HangingKeyring",
+            "ANDAMIO_KEYRING_TIMEOUT": "1",
+        },
+        "did not answer within 1 s",
+    ),
     "config dir read-only": ({"ANDAMIO_CREDENTIAL_STORE": "file"}, "Read-only file system"),
 }
 ISSUERS = {
@@ -408,16 +480,23 @@ def issue_with_failing_store(sandbox, tmp_path, failure: str, args: list):
     FileStore(config).set("default", "api_key", "ant_pp_OLDSTOREDKEY0000000000000000000000")
     before = snapshot(config)
     extra, _ = STORE_FAILURES[failure]
-    env = clean_env(ANDAMIO_CONFIG_DIR=config, ANDAMIO_BASE_URL=sandbox.url, PYTHONPATH=HERE,
-                    ANDAMIO_API_KEY=sandbox.dev.api_key, ANDAMIO_DEV_JWT=sandbox.dev.jwt, **extra)
+    env = clean_env(
+        ANDAMIO_CONFIG_DIR=config,
+        ANDAMIO_BASE_URL=sandbox.url,
+        PYTHONPATH=HERE,
+        ANDAMIO_API_KEY=sandbox.dev.api_key,
+        ANDAMIO_DEV_JWT=sandbox.dev.jwt,
+        **extra,
+    )
     command = andamio_command() + args
     if failure == "config dir read-only":
         if not can_mount_readonly():
             pytest.skip("cannot mount a read-only directory here (needs unshare and CAP_SYS_ADMIN)")
         command = readonly(config) + command
     started = time.monotonic()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60,
-                            stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
     return result, time.monotonic() - started, before, snapshot(config)
 
 
@@ -436,7 +515,8 @@ def test_issued_key_is_printed_when_it_cannot_be_saved(sandbox, tmp_path, failur
     assert after == before
     assert seconds < 10
     assert [r.route for r in sandbox.requests] == [
-        "key/rotate" if name == SEED_KEY else "key/request"]
+        "key/rotate" if name == SEED_KEY else "key/request"
+    ]
 
 
 def test_issued_key_in_json_mode_is_on_stdout_and_the_error_on_stderr(sandbox, tmp_path):
@@ -454,31 +534,51 @@ def test_issued_key_in_json_mode_is_on_stdout_and_the_error_on_stderr(sandbox, t
 def test_unusable_config_dir_fails_before_anything_is_issued(sandbox, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
-    env = clean_env(ANDAMIO_CONFIG_DIR=str(blocker / "config"), ANDAMIO_CREDENTIAL_STORE="file",
-                    ANDAMIO_BASE_URL=sandbox.url, ANDAMIO_API_KEY=sandbox.dev.api_key,
-                    ANDAMIO_DEV_JWT=sandbox.dev.jwt)
-    result = subprocess.run(andamio_command() + ["apikey", "request", "never-key", "--save"],
-                            env=env, capture_output=True, text=True, timeout=60)
+    env = clean_env(
+        ANDAMIO_CONFIG_DIR=str(blocker / "config"),
+        ANDAMIO_CREDENTIAL_STORE="file",
+        ANDAMIO_BASE_URL=sandbox.url,
+        ANDAMIO_API_KEY=sandbox.dev.api_key,
+        ANDAMIO_DEV_JWT=sandbox.dev.jwt,
+    )
+    result = subprocess.run(
+        andamio_command() + ["apikey", "request", "never-key", "--save"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     assert_one_error(result.stderr, "cannot read settings")
     assert sandbox.requests == []
 
 
-@pytest.mark.parametrize("args,route", [
-    (["apikey", "request", "ctrl-c-key", "--save"], "key/request"),
-    (["refresh"], "token/refresh"),
-    (["apikey", "usage"], "usage/get"),
-], ids=["request-save", "refresh", "usage"])
+@pytest.mark.parametrize(
+    "args,route",
+    [
+        (["apikey", "request", "ctrl-c-key", "--save"], "key/request"),
+        (["refresh"], "token/refresh"),
+        (["apikey", "usage"], "usage/get"),
+    ],
+    ids=["request-save", "refresh", "usage"],
+)
 def test_ctrl_c_during_a_request_exits_130_and_changes_nothing(sandbox, tmp_path, args, route):
     config = str(tmp_path / "config")
     seed_file_store(config, sandbox)
     before = snapshot(config)
     sandbox.add_faults(route, "delay=20")
-    env = clean_env(ANDAMIO_CONFIG_DIR=config, ANDAMIO_CREDENTIAL_STORE="file",
-                    ANDAMIO_BASE_URL=sandbox.url)
-    proc = subprocess.Popen(andamio_command() + args, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = clean_env(
+        ANDAMIO_CONFIG_DIR=config, ANDAMIO_CREDENTIAL_STORE="file", ANDAMIO_BASE_URL=sandbox.url
+    )
+    proc = subprocess.Popen(
+        andamio_command() + args,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while route not in [r.route for r in sandbox.requests]:
@@ -501,12 +601,21 @@ def test_ctrl_c_during_a_request_exits_130_and_changes_nothing(sandbox, tmp_path
 
 STORE_KEY = "ant_pp_STORETEST0000000000000000000000000wxyz"
 BROKEN_KEYRINGS = {
-    "hangs": ({"PYTHON_KEYRING_BACKEND": "keyring_backends.HangingKeyring",
-               "ANDAMIO_KEYRING_TIMEOUT": "1"}, "the OS keyring did not answer within 1 s"),
-    "raises": ({"PYTHON_KEYRING_BACKEND": "reliability_keyrings.RaisingKeyring"},
-               "the OS keyring failed (RuntimeError)"),
-    "locked": ({"PYTHON_KEYRING_BACKEND": "keyring_backends.LockedKeyring"},
-               "the OS keyring failed (KeyringLocked)"),
+    "hangs": (
+        {
+            "PYTHON_KEYRING_BACKEND": "keyring_backends.HangingKeyring",
+            "ANDAMIO_KEYRING_TIMEOUT": "1",
+        },
+        "the OS keyring did not answer within 1 s",
+    ),
+    "raises": (
+        {"PYTHON_KEYRING_BACKEND": "reliability_keyrings.RaisingKeyring"},
+        "the OS keyring failed (RuntimeError)",
+    ),
+    "locked": (
+        {"PYTHON_KEYRING_BACKEND": "keyring_backends.LockedKeyring"},
+        "the OS keyring failed (KeyringLocked)",
+    ),
 }
 STORE_USERS = {
     "apikey usage": (["apikey", "usage"], ""),
@@ -520,11 +629,16 @@ STORE_USERS = {
 def test_misbehaving_keyring_is_a_clean_exit_3(sandbox, tmp_path, backend, command):
     extra, message = BROKEN_KEYRINGS[backend]
     args, stdin = STORE_USERS[command]
-    env = clean_env(ANDAMIO_CONFIG_DIR=str(tmp_path / "config"), ANDAMIO_BASE_URL=sandbox.url,
-                    PYTHONPATH=HERE, **extra)
+    env = clean_env(
+        ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
+        ANDAMIO_BASE_URL=sandbox.url,
+        PYTHONPATH=HERE,
+        **extra,
+    )
     started = time.monotonic()
-    result = subprocess.run(andamio_command() + args, input=stdin, env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        andamio_command() + args, input=stdin, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 3, result.stderr
     assert time.monotonic() - started < 8
     assert result.stdout == ""
@@ -537,25 +651,45 @@ def test_misbehaving_keyring_is_a_clean_exit_3(sandbox, tmp_path, backend, comma
 
 def alt_env(tmp_path, **extra) -> dict:
     """keyrings.alt's plaintext backend installed (found by its entry point), nothing chosen."""
-    return clean_env(ANDAMIO_CONFIG_DIR=str(tmp_path / "config"), PYTHONPATH=FAKE_ALT,
-                     FAKE_ALT_STORE=str(tmp_path / "alt-store.json"),
-                     XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-                     XDG_DATA_HOME=str(tmp_path / "xdg-data"), **extra)
+    return clean_env(
+        ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
+        PYTHONPATH=FAKE_ALT,
+        FAKE_ALT_STORE=str(tmp_path / "alt-store.json"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+        **extra,
+    )
 
 
 def test_plaintext_keyring_present_but_not_chosen_is_refused(tmp_path):
     env = alt_env(tmp_path)
     probe = subprocess.run(
-        [sys.executable, "-c", "import keyring; k = keyring.get_keyring(); "
-         "print(type(k).__module__ + '.' + type(k).__name__)"],
-        env=env, capture_output=True, text=True, timeout=30)
+        [
+            sys.executable,
+            "-c",
+            "import keyring; k = keyring.get_keyring(); "
+            "print(type(k).__module__ + '.' + type(k).__name__)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert probe.stdout.strip() == "keyrings.alt.file.PlaintextKeyring", probe.stderr
-    result = subprocess.run(andamio_command() + ["login", "--with-key"], input=STORE_KEY, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        andamio_command() + ["login", "--with-key"],
+        input=STORE_KEY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
-    assert_one_error(result.stderr, "no secure OS keyring is available "
-                                    "(found keyrings.alt.file.PlaintextKeyring)")
+    assert_one_error(
+        result.stderr,
+        "no secure OS keyring is available (found keyrings.alt.file.PlaintextKeyring)",
+    )
     for hint in STORE_HINTS:
         assert hint in result.stderr
     assert STORE_KEY not in result.stderr
@@ -573,19 +707,38 @@ def test_plaintext_keyring_chosen_explicitly_is_used(tmp_path, how):
         rc = tmp_path / "xdg-config" / "python_keyring" / "keyringrc.cfg"
         rc.parent.mkdir(parents=True)
         rc.write_text(f"[backend]\ndefault-keyring={backend}\n")
-    login = subprocess.run(andamio_command() + ["login", "--with-key"], input=STORE_KEY, env=env,
-                           capture_output=True, text=True, timeout=60)
+    login = subprocess.run(
+        andamio_command() + ["login", "--with-key"],
+        input=STORE_KEY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert login.returncode == 0, login.stderr
     assert login.stdout == ""
     assert STORE_KEY not in login.stderr
-    token = subprocess.run(andamio_command() + ["login", "--with-token"], input=DEV_JWT + "\n",
-                           env=env, capture_output=True, text=True, timeout=60)
+    token = subprocess.run(
+        andamio_command() + ["login", "--with-token"],
+        input=DEV_JWT + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert token.returncode == 0, token.stderr
     stored = json.loads((tmp_path / "alt-store.json").read_text())
-    assert stored == {"andamio-cli/default:api_key": STORE_KEY,
-                      "andamio-cli/default:dev_jwt": DEV_JWT}
-    status = subprocess.run(andamio_command() + ["status", "--json"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    assert stored == {
+        "andamio-cli/default:api_key": STORE_KEY,
+        "andamio-cli/default:dev_jwt": DEV_JWT,
+    }
+    status = subprocess.run(
+        andamio_command() + ["status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
     assert report["api_key_source"] == "keyring" and report["api_key"] == mask(STORE_KEY)
@@ -609,10 +762,12 @@ def test_is_insecure_classifies_backend_instances():
     assert _is_insecure(alt)
     assert _is_insecure(fake("keyrings.alt.Gnome", "Keyring"))
     assert _is_insecure(fake("keyring.backends.chainer", "ChainerBackend", backends=[]))
-    assert _is_insecure(fake("keyring.backends.chainer", "ChainerBackend",
-                             backends=[alt, secret_service]))
-    assert not _is_insecure(fake("keyring.backends.chainer", "ChainerBackend",
-                                 backends=[secret_service, alt]))
+    assert _is_insecure(
+        fake("keyring.backends.chainer", "ChainerBackend", backends=[alt, secret_service])
+    )
+    assert not _is_insecure(
+        fake("keyring.backends.chainer", "ChainerBackend", backends=[secret_service, alt])
+    )
     assert not _is_insecure(secret_service)
     assert not _is_insecure(fake("keyrings_alternative", "Keyring"))
 
@@ -652,12 +807,32 @@ def test_twenty_processes_share_one_file_store(tmp_path):
         key_file = tmp_path / f"key{n}"
         key_file.write_text(key)
         with open(key_file) as stdin:
-            procs.append(("login", subprocess.Popen(
-                andamio_command() + ["login", "--with-key"], stdin=stdin, env=env,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
-        procs.append(("status", subprocess.Popen(
-            andamio_command() + ["status", "--json"], stdin=subprocess.DEVNULL, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+            procs.append(
+                (
+                    "login",
+                    subprocess.Popen(
+                        andamio_command() + ["login", "--with-key"],
+                        stdin=stdin,
+                        env=env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                        text=True,
+                    ),
+                )
+            )
+        procs.append(
+            (
+                "status",
+                subprocess.Popen(
+                    andamio_command() + ["status", "--json"],
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+        )
     results = []
     for kind, proc in procs:
         stdout, stderr = proc.communicate(timeout=120)
@@ -698,19 +873,35 @@ def test_twenty_processes_share_the_real_keyring(tmp_path):
         pytest.skip("gnome-keyring / dbus not installed")
     out = tmp_path / "out"
     out.mkdir()
-    env = clean_env(ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
-                    XDG_DATA_HOME=str(tmp_path / "data"),
-                    XDG_CONFIG_HOME=str(tmp_path / "xdg-config"), OUT=str(out), PY=sys.executable,
-                    JWT=DEV_JWT, FIRST=STORE_KEY, KEYS=" ".join(LOAD_KEYS))
-    run = subprocess.run(["dbus-run-session", "--", "bash", "-c", LOAD_SCRIPT, "bash",
-                          *andamio_command()], env=env, capture_output=True, text=True, timeout=180)
+    env = clean_env(
+        ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        OUT=str(out),
+        PY=sys.executable,
+        JWT=DEV_JWT,
+        FIRST=STORE_KEY,
+        KEYS=" ".join(LOAD_KEYS),
+    )
+    run = subprocess.run(
+        ["dbus-run-session", "--", "bash", "-c", LOAD_SCRIPT, "bash", *andamio_command()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert run.returncode == 0, run.stderr + (out / "seed.out").read_text()
     results = []
     for n in range(len(LOAD_KEYS)):
         for kind in ("login", "status"):
-            results.append((kind, int((out / f"{kind}{n}.rc").read_text()),
-                            (out / f"{kind}{n}.out").read_text(),
-                            (out / f"{kind}{n}.err").read_text()))
+            results.append(
+                (
+                    kind,
+                    int((out / f"{kind}{n}.rc").read_text()),
+                    (out / f"{kind}{n}.out").read_text(),
+                    (out / f"{kind}{n}.err").read_text(),
+                )
+            )
     assert_load_results(results, (out / "direct.txt").read_text().strip())
     assert not (tmp_path / "config" / "credentials.json").exists()
 
@@ -718,7 +909,8 @@ def test_twenty_processes_share_the_real_keyring(tmp_path):
 def test_readme_reliability_table_is_current():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert reliability_markdown() in readme, (
-        "README.md's Reliability table is stale: paste `python tests/test_reliability.py`")
+        "README.md's Reliability table is stale: paste `python tests/test_reliability.py`"
+    )
 
 
 if __name__ == "__main__":

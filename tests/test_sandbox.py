@@ -20,7 +20,14 @@ from urllib.parse import quote
 
 import pytest
 
-from andamio_cli.auth.wallet import base_address, key_hash, load_skey, payment_credential, public_key, sign_nonce
+from andamio_cli.auth.wallet import (
+    base_address,
+    key_hash,
+    load_skey,
+    payment_credential,
+    public_key,
+    sign_nonce,
+)
 from andamio_cli.sandbox import Sandbox, run
 
 DEV = "/api/v2/apikey/developer/"
@@ -51,12 +58,16 @@ class Resp:
 
 
 def call(sb, method, path, body=None, headers=(), timeout=5):
-    """One request on a fresh connection; headers is a dict or a list of pairs (duplicates allowed)."""
+    """One request on a fresh connection; headers: a dict, or a list of pairs (repeats allowed)."""
     conn = http.client.HTTPConnection("127.0.0.1", sb.port, timeout=timeout)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True)
         pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
-        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        data = (
+            None
+            if body is None
+            else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        )
         if data is not None:
             pairs += [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
         for name, value in pairs:
@@ -93,15 +104,26 @@ def profile(sb, dev, jwt=None, key=None):
 
 
 def login_tokens(sb, seed=None, address=None, alias="sandbox-dev"):
-    s = call(sb, "POST", AUTH + "login/session", {"alias": alias, "wallet_address": address or sb.dev.address},
-             {"X-API-Key": sb.dev.api_key})
+    s = call(
+        sb,
+        "POST",
+        AUTH + "login/session",
+        {"alias": alias, "wallet_address": address or sb.dev.address},
+        {"X-API-Key": sb.dev.api_key},
+    )
     assert s.status == 200, s.body
     sig = sign_nonce(seed or sb.dev.seed, s.json["nonce"])
-    return s.json, call(sb, "POST", AUTH + "login/complete", {"session_id": s.json["session_id"], "signature": sig},
-                        {"X-API-Key": sb.dev.api_key})
+    return s.json, call(
+        sb,
+        "POST",
+        AUTH + "login/complete",
+        {"session_id": s.json["session_id"], "signature": sig},
+        {"X-API-Key": sb.dev.api_key},
+    )
 
 
 # --- seeding, credentials ----------------------------------------------------------------------
+
 
 def test_seeded_developer_has_key_wallet_and_jwt(sb):
     dev = sb.dev
@@ -117,7 +139,11 @@ def test_seeded_developer_has_key_wallet_and_jwt(sb):
     assert payment_credential(dev.address) == key_hash(public_key(dev.seed))
     claims = jwt_payload(dev.jwt)
     assert set(claims) == {"sub", "alias", "typ", "iat", "exp", "jti"}
-    assert (claims["sub"], claims["alias"], claims["typ"]) == (dev.user_id, "sandbox-dev", "developer")
+    assert (claims["sub"], claims["alias"], claims["typ"]) == (
+        dev.user_id,
+        "sandbox-dev",
+        "developer",
+    )
     assert 3600 <= claims["exp"] - claims["iat"] <= 3601
     assert sb.url == f"http://127.0.0.1:{sb.port}"
 
@@ -165,13 +191,17 @@ def test_jwt_expires_after_jwt_ttl(sb):
 
 # --- key management --------------------------------------------------------------------------
 
+
 def test_request_key_shape_and_new_key_works(sb):
     r = request_key(sb, sb.dev, "ci key.1")
     assert r.status == 200, r.body
     assert r.header("Content-Type") == "application/json"
     body = r.json
     assert set(body) == KEY_FIELDS
-    assert re.fullmatch(r"ant_pp_[A-Za-z0-9]{40}", body["api_key"]) and body["api_key"] != sb.dev.api_key
+    assert (
+        re.fullmatch(r"ant_pp_[A-Za-z0-9]{40}", body["api_key"])
+        and body["api_key"] != sb.dev.api_key
+    )
     assert (body["name"], body["expires_in_days"], body["is_active"]) == ("ci key.1", 365, True)
     assert ISO_Z.fullmatch(body["created_at"]) and ISO_Z.fullmatch(body["expires_at"])
     assert parse_iso(body["expires_at"]) - parse_iso(body["created_at"]) == 365 * 86400
@@ -179,7 +209,9 @@ def test_request_key_shape_and_new_key_works(sb):
 
 
 def test_request_accepts_guide_name_field_and_expiry(sb):
-    r = call(sb, "POST", DEV + "key/request", {"name": "from-guide", "expires_in_days": 7}, creds(sb.dev))
+    r = call(
+        sb, "POST", DEV + "key/request", {"name": "from-guide", "expires_in_days": 7}, creds(sb.dev)
+    )
     assert r.status == 200, r.body
     assert (r.json["name"], r.json["expires_in_days"]) == ("from-guide", 7)
     assert parse_iso(r.json["expires_at"]) - parse_iso(r.json["created_at"]) == 7 * 86400
@@ -209,11 +241,20 @@ def test_pioneer_developer_is_capped_at_one(sb):
         sb.mint_developer("x", "platinum")
 
 
-@pytest.mark.parametrize("body", [
-    {"api_key_name": "ab"}, {"api_key_name": "x" * 65}, {"api_key_name": "bad/name"}, {"api_key_name": 123},
-    {}, {"api_key_name": "okay", "expires_in_days": 0}, {"api_key_name": "okay", "expires_in_days": True},
-    {"api_key_name": "okay", "expires_in_days": "5"}, {"api_key_name": "okay", "expires_in_days": 1.5},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"api_key_name": "ab"},
+        {"api_key_name": "x" * 65},
+        {"api_key_name": "bad/name"},
+        {"api_key_name": 123},
+        {},
+        {"api_key_name": "okay", "expires_in_days": 0},
+        {"api_key_name": "okay", "expires_in_days": True},
+        {"api_key_name": "okay", "expires_in_days": "5"},
+        {"api_key_name": "okay", "expires_in_days": 1.5},
+    ],
+)
 def test_invalid_request_input_is_422(sb, body):
     r = call(sb, "POST", DEV + "key/request", body, creds(sb.dev))
     assert (r.status, r.json["status_code"]) == (422, 422)
@@ -227,10 +268,19 @@ def test_non_json_body_is_400(sb):
 
 def test_rotate_extends_by_name_and_by_id(sb):
     created = request_key(sb, sb.dev, "rot-me", expires_in_days=10).json
-    r = call(sb, "POST", DEV + "key/rotate", {"api_key_name": "rot-me", "expires_in_days": 5}, creds(sb.dev))
+    r = call(
+        sb,
+        "POST",
+        DEV + "key/rotate",
+        {"api_key_name": "rot-me", "expires_in_days": 5},
+        creds(sb.dev),
+    )
     assert r.status == 200, r.body
     expected = parse_iso(created["expires_at"]) + 5 * 86400
-    assert r.json == {"confirmation": f"API key expiration extended to {datetime.fromtimestamp(expected, timezone.utc):%Y-%m-%dT%H:%M:%SZ}"}
+    assert r.json == {
+        "confirmation": "API key expiration extended to "
+        + f"{datetime.fromtimestamp(expected, timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+    }
     key_id = next(k["id"] for k in profile(sb, sb.dev).json["active_keys"] if k["name"] == "rot-me")
     r = call(sb, "POST", DEV + "key/rotate", {"key_id": key_id.upper()}, creds(sb.dev))
     assert r.status == 200 and r.json["confirmation"].startswith("API key expiration extended to ")
@@ -264,7 +314,10 @@ def test_delete_key_makes_it_unusable(sb):
     r = profile(sb, sb.dev, key=new["api_key"])
     assert (r.status, r.json["message"]) == (401, UNAUTHORIZED)
     assert [k["name"] for k in profile(sb, sb.dev).json["active_keys"]] == ["sandbox-default"]
-    assert call(sb, "POST", DEV + "key/delete", {"api_key_name": "doomed"}, creds(sb.dev)).status == 404
+    assert (
+        call(sb, "POST", DEV + "key/delete", {"api_key_name": "doomed"}, creds(sb.dev)).status
+        == 404
+    )
 
 
 def test_profile_shape_raw_keys_and_v1_wrapping(sb):
@@ -272,7 +325,11 @@ def test_profile_shape_raw_keys_and_v1_wrapping(sb):
     assert r.status == 200 and r.header("Content-Type") == "application/json"
     body = r.json
     assert set(body) == {"user_id", "alias", "tier", "created_at", "active_keys"}
-    assert (body["user_id"], body["alias"], body["tier"]) == (sb.dev.user_id, "sandbox-dev", "starter")
+    assert (body["user_id"], body["alias"], body["tier"]) == (
+        sb.dev.user_id,
+        "sandbox-dev",
+        "starter",
+    )
     [key] = body["active_keys"]
     assert set(key) == KEY_FIELDS | {"id"}
     assert key["api_key"] == sb.dev.api_key and key["id"] == sb.dev.key_id
@@ -302,7 +359,10 @@ def test_account_delete_revokes_everything(sb):
     r = call(sb, "POST", DEV + "account/delete", {}, creds(other))
     assert r.status == 200 and "message" in r.json
     assert profile(sb, other).status == 401
-    assert call(sb, "POST", AUTH + "token/refresh", {"refresh_token": other.refresh_token}).status == 401
+    assert (
+        call(sb, "POST", AUTH + "token/refresh", {"refresh_token": other.refresh_token}).status
+        == 401
+    )
 
 
 def test_concurrent_requests_respect_the_cap(sb):
@@ -324,6 +384,7 @@ def test_concurrent_requests_respect_the_cap(sb):
 
 # --- wallet login and refresh ------------------------------------------------------------------
 
+
 def test_wallet_login_full_flow(sb):
     session, r = login_tokens(sb)
     assert set(session) == {"session_id", "nonce", "expires_at"}
@@ -331,14 +392,27 @@ def test_wallet_login_full_flow(sb):
     assert r.status == 200, r.body
     body = r.json
     assert set(body) == TOKEN_FIELDS
-    assert (body["user_id"], body["alias"], body["tier"]) == (sb.dev.user_id, "sandbox-dev", "starter")
+    assert (body["user_id"], body["alias"], body["tier"]) == (
+        sb.dev.user_id,
+        "sandbox-dev",
+        "starter",
+    )
     assert set(body["jwt"]) == set(body["refresh_token"]) == {"token", "expires_at"}
-    assert ISO_Z.fullmatch(body["jwt"]["expires_at"]) and body["refresh_token"]["token"].startswith("rt_")
+    assert ISO_Z.fullmatch(body["jwt"]["expires_at"]) and body["refresh_token"]["token"].startswith(
+        "rt_"
+    )
     assert 29 * 86400 < parse_iso(body["refresh_token"]["expires_at"]) - time.time() <= 30 * 86400
     assert profile(sb, sb.dev, jwt=body["jwt"]["token"]).status == 200
-    again = call(sb, "POST", AUTH + "login/complete",
-                 {"session_id": session["session_id"], "signature": sign_nonce(sb.dev.seed, session["nonce"])},
-                 {"X-API-Key": sb.dev.api_key})
+    again = call(
+        sb,
+        "POST",
+        AUTH + "login/complete",
+        {
+            "session_id": session["session_id"],
+            "signature": sign_nonce(sb.dev.seed, session["nonce"]),
+        },
+        {"X-API-Key": sb.dev.api_key},
+    )
     assert (again.status, again.json["code"]) == (401, "session_already_used")
 
 
@@ -356,32 +430,56 @@ def test_wallet_login_rejects_wrong_key_and_wrong_address(sb):
 
 
 def test_wallet_login_rejects_a_bad_signature(sb):
-    s = call(sb, "POST", AUTH + "login/session", {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
-             {"X-API-Key": sb.dev.api_key}).json
+    s = call(
+        sb,
+        "POST",
+        AUTH + "login/session",
+        {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
+        {"X-API-Key": sb.dev.api_key},
+    ).json
     sig = sign_nonce(sb.dev.seed, s["nonce"] + "x")
-    r = call(sb, "POST", AUTH + "login/complete", {"session_id": s["session_id"], "signature": sig},
-             {"X-API-Key": sb.dev.api_key})
+    r = call(
+        sb,
+        "POST",
+        AUTH + "login/complete",
+        {"session_id": s["session_id"], "signature": sig},
+        {"X-API-Key": sb.dev.api_key},
+    )
     assert r.status == 401 and set(r.json) == {"code", "message"}
     assert r.json["code"] == "signature_verification_failed"
 
 
 def test_expired_or_unknown_session_is_refused(sb):
     sb.session_ttl = 0.2
-    s = call(sb, "POST", AUTH + "login/session", {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
-             {"X-API-Key": sb.dev.api_key}).json
+    s = call(
+        sb,
+        "POST",
+        AUTH + "login/session",
+        {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
+        {"X-API-Key": sb.dev.api_key},
+    ).json
     time.sleep(0.3)
     sig = sign_nonce(sb.dev.seed, s["nonce"])
     for sid in (s["session_id"], str(uuid.uuid4())):
-        r = call(sb, "POST", AUTH + "login/complete", {"session_id": sid, "signature": sig},
-                 {"X-API-Key": sb.dev.api_key})
+        r = call(
+            sb,
+            "POST",
+            AUTH + "login/complete",
+            {"session_id": sid, "signature": sig},
+            {"X-API-Key": sb.dev.api_key},
+        )
         assert (r.status, r.json["code"]) == (401, "session_expired")
 
 
-@pytest.mark.parametrize("body", [
-    {"alias": "", "wallet_address": None}, {"alias": "a" * 33, "wallet_address": None},
-    {"alias": "sandbox-dev", "wallet_address": "addr_test1short"},
-    {"alias": "sandbox-dev", "wallet_address": "addr_test1" + "q" * 98},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"alias": "", "wallet_address": None},
+        {"alias": "a" * 33, "wallet_address": None},
+        {"alias": "sandbox-dev", "wallet_address": "addr_test1short"},
+        {"alias": "sandbox-dev", "wallet_address": "addr_test1" + "q" * 98},
+    ],
+)
 def test_login_session_validates_input(sb, body):
     body = dict(body, wallet_address=body["wallet_address"] or sb.dev.address)
     r = call(sb, "POST", AUTH + "login/session", body, {"X-API-Key": sb.dev.api_key})
@@ -389,7 +487,12 @@ def test_login_session_validates_input(sb, body):
 
 
 def test_login_session_needs_an_api_key_and_old_route_is_gone(sb):
-    r = call(sb, "POST", AUTH + "login/session", {"alias": "sandbox-dev", "wallet_address": sb.dev.address})
+    r = call(
+        sb,
+        "POST",
+        AUTH + "login/session",
+        {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
+    )
     assert (r.status, r.json["message"]) == (401, UNAUTHORIZED)
     r = call(sb, "POST", AUTH + "account/login", {})
     assert (r.status, r.json["error"]) == (410, "gone")
@@ -409,10 +512,15 @@ def test_refresh_rotates_and_spent_token_is_refused(sb):
 
 # --- faults ------------------------------------------------------------------------------------
 
+
 def test_fault_queue_is_consumed_in_order(sb):
     sb.add_faults("profile/get", "503,429:retry-after=1")
     first, second, third = (profile(sb, sb.dev) for _ in range(3))
-    assert (first.status, first.header("Content-Type"), first.json["status_code"]) == (503, "application/json", 503)
+    assert (first.status, first.header("Content-Type"), first.json["status_code"]) == (
+        503,
+        "application/json",
+        503,
+    )
     assert (second.status, second.header("Retry-After")) == (429, "1")
     assert third.status == 200 and third.json["alias"] == "sandbox-dev"
     assert [r.route for r in sb.requests] == ["profile/get"] * 3
@@ -431,14 +539,19 @@ def test_drop_and_reset_break_the_connection(sb, capfd):
 
 
 def test_body_faults_and_no_side_effects(sb):
-    sb.add_faults("key/request", "truncated,502-html,empty,not-json,missing-fields,redirect=http://127.0.0.1:9/x")
+    sb.add_faults(
+        "key/request",
+        "truncated,502-html,empty,not-json,missing-fields,redirect=http://127.0.0.1:9/x",
+    )
     r = request_key(sb, sb.dev, "never")
     assert (r.status, r.header("Content-Type")) == (200, "application/json")
     assert int(r.header("Content-Length")) == len(r.body) > 0
     with pytest.raises(ValueError):
         json.loads(r.body)
     r = request_key(sb, sb.dev, "never")
-    assert r.status == 502 and r.header("Content-Type").startswith("text/html") and b"<html>" in r.body
+    assert (
+        r.status == 502 and r.header("Content-Type").startswith("text/html") and b"<html>" in r.body
+    )
     r = request_key(sb, sb.dev, "never")
     assert (r.status, r.body) == (200, b"")
     r = request_key(sb, sb.dev, "never")
@@ -465,8 +578,13 @@ def test_delay_retry_after_date_and_wildcard(sb):
 
 
 def test_bad_fault_specs_are_rejected(sb):
-    for route, spec in [("profile/get", "999"), ("profile/get", "explode"), ("profile/get", "delay=x"),
-                        ("nowhere", "503"), ("profile/get", "")]:
+    for route, spec in [
+        ("profile/get", "999"),
+        ("profile/get", "explode"),
+        ("profile/get", "delay=x"),
+        ("nowhere", "503"),
+        ("profile/get", ""),
+    ]:
         with pytest.raises(ValueError):
             sb.add_faults(route, spec)
     sb.add_faults("profile/get", "500")
@@ -476,12 +594,18 @@ def test_bad_fault_specs_are_rejected(sb):
 
 # --- v1 ----------------------------------------------------------------------------------------
 
+
 def test_v1_refuses_both_headers(sb):
-    for path, case in (("/api/v1/apikey/request", "statusCode"), ("/api/v1/apikey/rotate", "status_code")):
+    for path, case in (
+        ("/api/v1/apikey/request", "statusCode"),
+        ("/api/v1/apikey/rotate", "status_code"),
+    ):
         r = call(sb, "POST", path, {"api_key_name": "v1-key"}, creds(sb.dev))
         assert r.status == 400
         assert r.json[case] == 400
-        assert r.json["message"] == "Provide either Authorization header or X-API-Key header, not both"
+        assert (
+            r.json["message"] == "Provide either Authorization header or X-API-Key header, not both"
+        )
 
 
 def test_v1_request_uses_camel_case_errors(sb):
@@ -492,14 +616,20 @@ def test_v1_request_uses_camel_case_errors(sb):
     assert r.status == 200 and set(r.json) == KEY_FIELDS
     r = call(sb, "POST", "/api/v1/apikey/request", {"api_key_name": "another"}, bearer)
     assert (r.status, r.json["statusCode"]) == (429, 429)
-    r = call(sb, "POST", "/api/v1/apikey/request", {"api_key_name": "x"}, {"X-API-Key": sb.dev.api_key})
+    r = call(
+        sb, "POST", "/api/v1/apikey/request", {"api_key_name": "x"}, {"X-API-Key": sb.dev.api_key}
+    )
     assert (r.status, r.json["statusCode"]) == (401, 401)
 
 
 def test_v1_rotate_conflict_extension_and_404(sb):
     bearer = {"Authorization": f"Bearer {sb.dev.jwt}"}
     r = call(sb, "POST", "/api/v1/apikey/rotate", {"api_key_name": "sandbox-default"}, bearer)
-    assert r.status == 409 and r.json["status_code"] == 409 and "not due for rotation" in r.json["message"]
+    assert (
+        r.status == 409
+        and r.json["status_code"] == 409
+        and "not due for rotation" in r.json["message"]
+    )
     soon = request_key(sb, sb.dev, "short-lived", expires_in_days=1).json
     r = call(sb, "POST", "/api/v1/apikey/rotate", {"api_key_name": "short-lived"}, bearer)
     assert r.status == 200, r.body
@@ -511,6 +641,7 @@ def test_v1_rotate_conflict_extension_and_404(sb):
 
 # --- persistence, app page, misc ---------------------------------------------------------------
 
+
 def test_state_file_survives_restart(tmp_path):
     state_file = tmp_path / "state.json"
     with Sandbox(state_file=state_file, workdir=tmp_path / "a") as first:
@@ -518,12 +649,19 @@ def test_state_file_survives_restart(tmp_path):
         dev = first.dev
     assert stat.S_IMODE(os.stat(state_file).st_mode) == 0o600
     with Sandbox(state_file=state_file, workdir=tmp_path / "b") as second:
-        assert (second.dev.user_id, second.dev.address, second.dev.api_key) == (dev.user_id, dev.address, dev.api_key)
+        assert (second.dev.user_id, second.dev.address, second.dev.api_key) == (
+            dev.user_id,
+            dev.address,
+            dev.api_key,
+        )
         assert load_skey(second.dev.skey_path) == dev.seed
         assert profile(second, dev, key=extra).status == 200
         r = call(second, "POST", AUTH + "token/refresh", {"refresh_token": dev.refresh_token})
         assert r.status == 200, r.body
-        assert sorted(k["name"] for k in profile(second, second.dev).json["active_keys"]) == ["kept", "sandbox-default"]
+        assert sorted(k["name"] for k in profile(second, second.dev).json["active_keys"]) == [
+            "kept",
+            "sandbox-default",
+        ]
 
 
 @pytest.fixture
@@ -532,7 +670,9 @@ def listener():
 
     class Catch(BaseHTTPRequestHandler):
         def do_POST(self):
-            got.append((dict(self.headers.items()), self.rfile.read(int(self.headers["Content-Length"]))))
+            got.append(
+                (dict(self.headers.items()), self.rfile.read(int(self.headers["Content-Length"])))
+            )
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -556,9 +696,20 @@ def test_app_page_posts_the_callback(sb, listener):
     headers, body = got[0]
     assert headers["Origin"] == sb.url and headers["Content-Type"] == "application/json"
     payload = json.loads(body)
-    assert set(payload) == {"state", "dev_jwt", "dev_jwt_expires_at", "dev_refresh_token",
-                            "dev_refresh_token_expires_at", "alias", "address"}
-    assert (payload["state"], payload["alias"], payload["address"]) == ("abc123", "sandbox-dev", sb.dev.address)
+    assert set(payload) == {
+        "state",
+        "dev_jwt",
+        "dev_jwt_expires_at",
+        "dev_refresh_token",
+        "dev_refresh_token_expires_at",
+        "alias",
+        "address",
+    }
+    assert (payload["state"], payload["alias"], payload["address"]) == (
+        "abc123",
+        "sandbox-dev",
+        sb.dev.address,
+    )
     assert profile(sb, sb.dev, jwt=payload["dev_jwt"]).status == 200
     deadline = time.monotonic() + 5  # the app thread records the answer after the listener saw it
     while not sb.callbacks and time.monotonic() < deadline:
@@ -569,7 +720,9 @@ def test_app_page_posts_the_callback(sb, listener):
 def test_app_page_reports_errors_and_refuses_foreign_hosts(sb, listener):
     url, got, done = listener
     sb.browser_result = "user_cancelled"
-    assert call(sb, "GET", f"/auth/dev-cli?redirect_uri={quote(url, safe='')}&state=s1").status == 200
+    assert (
+        call(sb, "GET", f"/auth/dev-cli?redirect_uri={quote(url, safe='')}&state=s1").status == 200
+    )
     assert done.wait(5)
     assert json.loads(got[0][1]) == {"state": "s1", "error": "user_cancelled"}
     for bad in ("https://127.0.0.1:1/cb", "http://evil.example:80/cb", "http://127.0.0.1/cb"):
@@ -579,13 +732,22 @@ def test_app_page_reports_errors_and_refuses_foreign_hosts(sb, listener):
 
 def test_unknown_route_wrong_method_and_request_log(sb):
     r = call(sb, "GET", "/api/v2/nothing?x=1")
-    assert (r.status, r.header("Content-Type"), r.json["error"]) == (404, "application/json", "not_found")
+    assert (r.status, r.header("Content-Type"), r.json["error"]) == (
+        404,
+        "application/json",
+        "not_found",
+    )
     r = call(sb, "GET", DEV + "key/request")
     assert (r.status, r.header("Allow")) == (405, "POST")
     sb.clear_requests()
     request_key(sb, sb.dev, "logged")
     [rec] = sb.requests
-    assert (rec.method, rec.path, rec.route, rec.query) == ("POST", DEV + "key/request", "key/request", {})
+    assert (rec.method, rec.path, rec.route, rec.query) == (
+        "POST",
+        DEV + "key/request",
+        "key/request",
+        {},
+    )
     assert rec.json == {"api_key_name": "logged"} and rec.body == b'{"api_key_name": "logged"}'
     assert ("X-API-Key", sb.dev.api_key) in rec.headers
 
@@ -601,8 +763,14 @@ def test_run_prints_exports_and_stops_on_ctrl_c(tmp_path):
         lines = dict(re.findall(r"export (\w+)=(\S+)", err.getvalue()))
         port = int(lines["ANDAMIO_BASE_URL"].rsplit(":", 1)[1])
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", DEV + "profile/get", headers={
-            "X-API-Key": lines["ANDAMIO_API_KEY"], "Authorization": f"Bearer {lines['ANDAMIO_DEV_JWT']}"})
+        conn.request(
+            "GET",
+            DEV + "profile/get",
+            headers={
+                "X-API-Key": lines["ANDAMIO_API_KEY"],
+                "Authorization": f"Bearer {lines['ANDAMIO_DEV_JWT']}",
+            },
+        )
         seen["status"] = conn.getresponse().status
         conn.close()
         _thread.interrupt_main()
@@ -610,13 +778,19 @@ def test_run_prints_exports_and_stops_on_ctrl_c(tmp_path):
     threading.Thread(target=poke, daemon=True).start()
     assert run(port=0, faults=["usage/get=503"], err=err) == 0
     assert seen["status"] == 200
-    assert re.search(r"^# wallet: andamio login --skey \S+ --alias sandbox-dev --address addr_test1\w+$",
-                     err.getvalue(), re.M)
+    assert re.search(
+        r"^# wallet: andamio login --skey \S+ --alias sandbox-dev --address addr_test1\w+$",
+        err.getvalue(),
+        re.M,
+    )
 
 
 def test_run_busy_port_and_bad_fault(sb):
     err = io.StringIO()
     assert run(port=sb.port, err=err) == 5
-    assert err.getvalue().startswith("Error: cannot listen on 127.0.0.1:") and err.getvalue().count("\n") == 1
+    assert (
+        err.getvalue().startswith("Error: cannot listen on 127.0.0.1:")
+        and err.getvalue().count("\n") == 1
+    )
     err = io.StringIO()
     assert run(port=0, faults=["profile/get"], err=err) == 4

@@ -15,21 +15,40 @@ import pytest
 
 # Never needed to print help, the version or a completion script.
 HEAVY = (
-    "httpx", "httpcore", "keyring", "rich", "cryptography", "cbor2", "platformdirs", "filelock",
-    "andamio_cli.sandbox", "andamio_cli.http", "andamio_cli.credentials",
+    "httpx",
+    "httpcore",
+    "keyring",
+    "rich",
+    "cryptography",
+    "cbor2",
+    "platformdirs",
+    "filelock",
+    "andamio_cli.sandbox",
+    "andamio_cli.http",
+    "andamio_cli.credentials",
 )
 
 API_KEY = "ant_pp_startup000000000000000000000000secretK"
 # Unsigned JWT with exp 2100 (status reads the expiry; it never verifies the signature).
-DEV_JWT = ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSIsImFsaWFzIjoidW5pdCIsImV4cCI6NDEwMjQ0NDgwMH0"
-           ".c2lnbmF0dXJlLXNlY3JldA")
+DEV_JWT = (
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSIsImFsaWFzIjoidW5pdCIsImV4cCI6NDEwMjQ0NDgwMH0"
+    ".c2lnbmF0dXJlLXNlY3JldA"
+)
 
 
 def _env(tmp_path, **extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("ANDAMIO_") and k != "PYTHONPROFILEIMPORTTIME"}
-    env.update(ANDAMIO_CONFIG_DIR=str(tmp_path / "config"), ANDAMIO_CREDENTIAL_STORE="file",
-               ANDAMIO_NO_INPUT="1", NO_COLOR="1", **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ANDAMIO_") and k != "PYTHONPROFILEIMPORTTIME"
+    }
+    env.update(
+        ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
+        ANDAMIO_CREDENTIAL_STORE="file",
+        ANDAMIO_NO_INPUT="1",
+        NO_COLOR="1",
+        **extra,
+    )
     return env
 
 
@@ -37,11 +56,16 @@ def _importtime(tmp_path, *args: str, **env: str) -> list[tuple[int, str]]:
     """Run the CLI under -X importtime; return (depth, module) in the report's order."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "andamio_cli", *args],
-        cwd=tmp_path, env=_env(tmp_path, **env), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     report = [line for line in proc.stderr.splitlines() if line.startswith("import time:")]
-    rest = "\n".join(line for line in proc.stderr.splitlines()
-                     if not line.startswith("import time:"))
+    rest = "\n".join(
+        line for line in proc.stderr.splitlines() if not line.startswith("import time:")
+    )
     assert proc.returncode == 0, f"andamio {' '.join(args)} exited {proc.returncode}:\n{rest}"
     assert report, "no -X importtime report on stderr"
     rows = []
@@ -57,7 +81,7 @@ def _chain(rows: list[tuple[int, str]], index: int) -> str:
     deeper, so the importer of row i is the next row below it with a smaller depth."""
     depth, name = rows[index]
     chain = [name]
-    for d, n in rows[index + 1:]:
+    for d, n in rows[index + 1 :]:
         if d < depth:
             chain.append(n)
             depth = d
@@ -88,18 +112,28 @@ def _check(args, rows, banned) -> None:
         f"`andamio {' '.join(args)}` imported {len(names)} module(s) it should not: "
         + ", ".join(sorted(names))
         + "\nbrought in by (module <- importer <- ... <- top-level import):\n  "
-        + "\n  ".join(chains))
+        + "\n  ".join(chains)
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ("--version",), ("--help",), ("completion", "bash"), ("apikey", "--help"), ("status", "--help"),
-], ids=lambda a: " ".join(a))
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--version",),
+        ("--help",),
+        ("completion", "bash"),
+        ("apikey", "--help"),
+        ("status", "--help"),
+    ],
+    ids=lambda a: " ".join(a),
+)
 def test_no_heavy_imports(tmp_path, args):
     _check(args, _importtime(tmp_path, *args), HEAVY)
 
 
-@pytest.mark.parametrize("args", [("--version",), ("--help",), ("completion", "bash")],
-                         ids=lambda a: " ".join(a))
+@pytest.mark.parametrize(
+    "args", [("--version",), ("--help",), ("completion", "bash")], ids=lambda a: " ".join(a)
+)
 def test_fast_path_skips_typer(tmp_path, args):
     _check(args, _importtime(tmp_path, *args), ("typer", "click"))
 
@@ -115,7 +149,9 @@ def test_chain_parsing():
     rows = [(2, "httpcore"), (1, "httpx"), (1, "json"), (0, "andamio_cli.http")]
     assert _chain(rows, 0) == "httpcore <- httpx <- andamio_cli.http"
     assert _offenders(rows, ("httpx", "httpcore")) == (
-        ["httpcore", "httpx"], ["httpx <- andamio_cli.http"])
+        ["httpcore", "httpx"],
+        ["httpx <- andamio_cli.http"],
+    )
     assert _offenders(rows, ("andamio_cli.h",)) == ([], [])
     with pytest.raises(AssertionError, match="imported 2 module.*httpcore, httpx"):
         _check(("x",), rows, ("httpx", "httpcore"))

@@ -15,22 +15,47 @@ from andamio_cli.app import _packaged, main, render_root_help
 
 def test_packaged_help_is_current():
     assert _packaged("help.txt") == render_root_help(), (
-        "andamio_cli/help.txt is stale: run `python scripts/gen_completions.py`")
+        "andamio_cli/help.txt is stale: run `python scripts/gen_completions.py`"
+    )
 
 
 def test_help_names_every_command_and_global_option():
     text = _packaged("help.txt")
-    for word in ("login", "logout", "status", "refresh", "apikey", "completion", "sandbox",
-                 "--profile", "--network", "--base-url", "--output", "--json", "--quiet",
-                 "--no-color", "--debug", "--timeout", "--no-input", "--version", "Exit codes"):
+    for word in (
+        "login",
+        "logout",
+        "status",
+        "refresh",
+        "apikey",
+        "completion",
+        "sandbox",
+        "--profile",
+        "--network",
+        "--base-url",
+        "--output",
+        "--json",
+        "--quiet",
+        "--no-color",
+        "--debug",
+        "--timeout",
+        "--no-input",
+        "--version",
+        "Exit codes",
+    ):
         assert word in text
 
 
 @pytest.mark.parametrize("args", [["--help"], ["-h"], []], ids=["--help", "-h", "no args"])
 def test_installed_cli_prints_the_packaged_help(tmp_path, args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANDAMIO_")}
-    result = subprocess.run([sys.executable, "-m", "andamio_cli", *args], capture_output=True,
-                            text=True, env=env, cwd=tmp_path, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "andamio_cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == _packaged("help.txt")
     assert result.stderr == ""

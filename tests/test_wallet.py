@@ -24,44 +24,46 @@ SIG_HEX = (
 )
 COSE_KEY_HEX = "a4010103272006215820" + PUB_HEX
 
-CIP19_TESTNET = (
-    "addr_test1qz2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzer3n0d3vllmyqwsx5wktcd8cc3sq835lu7drv2xwl2wywfgs68faae"
-)
-CIP19_MAINNET = (
-    "addr1qx2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzer3n0d3vllmyqwsx5wktcd8cc3sq835lu7drv2xwl2wywfgse35a3x"
-)
+CIP19_TESTNET = "addr_test1qz2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzer3n0d3vllmyqwsx5wktcd8cc3sq835lu7drv2xwl2wywfgs68faae"
+CIP19_MAINNET = "addr1qx2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzer3n0d3vllmyqwsx5wktcd8cc3sq835lu7drv2xwl2wywfgse35a3x"
 CIP19_ENTERPRISE = "addr1vx2fxv2umyhttkxyxp8x0dlpdt3k6cwng5pxj3jhsydzers66hrl8"
-CIP19_SCRIPT_BASE = (
-    "addr_test1zrphkx6acpnf78fuvxn0mkew3l0fd058hzquvz7w36x4gten0d3vllmyqwsx5wktcd8cc3sq835lu7drv2xwl2wywfgsxj90mg"
-)
+CIP19_SCRIPT_BASE = "addr_test1zrphkx6acpnf78fuvxn0mkew3l0fd058hzquvz7w36x4gten0d3vllmyqwsx5wktcd8cc3sq835lu7drv2xwl2wywfgsxj90mg"
 CIP19_PAYMENT_HASH = "9493315cd92eb5d8c4304e67b7e16ae36d61d34502694657811a2c8e"
 STAKE_HASH = bytes([7]) * 28
 
 
 def _address_for(seed, testnet=True):
-    return wallet.base_address(wallet.key_hash(wallet.public_key(seed)), STAKE_HASH, testnet=testnet)
+    return wallet.base_address(
+        wallet.key_hash(wallet.public_key(seed)), STAKE_HASH, testnet=testnet
+    )
 
 
 def _hand_vectors():
     priv = Ed25519PrivateKey.from_private_bytes(SEED)
     pub = priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     kh = hashlib.blake2b(pub, digest_size=28).digest()
-    protected = bytes.fromhex("a2" "01" "27" "67" + b"address".hex() + "581c" + kh.hex())
+    protected = bytes.fromhex("a2012767" + b"address".hex() + "581c" + kh.hex())
     payload = NONCE.encode()
     assert len(protected) == 41 and len(payload) == 23
     sig_structure = (
-        bytes.fromhex("84" "6a") + b"Signature1"
-        + bytes.fromhex("5829") + protected
+        bytes.fromhex("846a")
+        + b"Signature1"
+        + bytes.fromhex("5829")
+        + protected
         + bytes.fromhex("40")
-        + bytes.fromhex("57") + payload
+        + bytes.fromhex("57")
+        + payload
     )
     signature = priv.sign(sig_structure)
     sign1 = (
-        bytes.fromhex("d2" "84" "5829") + protected
-        + bytes.fromhex("a0" "57") + payload
-        + bytes.fromhex("5840") + signature
+        bytes.fromhex("d2845829")
+        + protected
+        + bytes.fromhex("a057")
+        + payload
+        + bytes.fromhex("5840")
+        + signature
     )
-    cose_key = bytes.fromhex("a4" "01" "01" "03" "27" "20" "06" "21" "5820") + pub
+    cose_key = bytes.fromhex("a4010103272006215820") + pub
     return pub, kh, signature, sign1, cose_key
 
 
@@ -85,13 +87,21 @@ def test_sign_nonce_decodes_to_contract_structure():
     protected, unprotected, payload, _sig = tag.value
     assert dict(cbor2.loads(protected)) == {1: -8, "address": bytes.fromhex(KEY_HASH_HEX)}
     assert dict(unprotected) == {} and payload == NONCE.encode()
-    assert dict(cbor2.loads(bytes.fromhex(out["key"]))) == {1: 1, 3: -8, -1: 6, -2: bytes.fromhex(PUB_HEX)}
+    assert dict(cbor2.loads(bytes.fromhex(out["key"]))) == {
+        1: 1,
+        3: -8,
+        -1: 6,
+        -2: bytes.fromhex(PUB_HEX),
+    }
 
 
 def test_round_trip_verifies():
     out = wallet.sign_nonce(SEED, NONCE)
     assert wallet.verify_cip8(out["signature"], out["key"], NONCE, _address_for(SEED)) is None
-    assert wallet.verify_cip8(out["signature"], out["key"], NONCE, _address_for(SEED, testnet=False)) is None
+    assert (
+        wallet.verify_cip8(out["signature"], out["key"], NONCE, _address_for(SEED, testnet=False))
+        is None
+    )
 
 
 def test_non_ascii_nonce_round_trip():
@@ -101,7 +111,10 @@ def test_non_ascii_nonce_round_trip():
 
 def test_other_key_is_wallet_mismatch():
     out = wallet.sign_nonce(OTHER_SEED, NONCE)
-    assert wallet.verify_cip8(out["signature"], out["key"], NONCE, _address_for(SEED)) == "wallet_mismatch"
+    assert (
+        wallet.verify_cip8(out["signature"], out["key"], NONCE, _address_for(SEED))
+        == "wallet_mismatch"
+    )
 
 
 @pytest.mark.parametrize("owner", [SEED, OTHER_SEED])
@@ -121,14 +134,21 @@ def test_wrong_alg_fails():
     sig = priv.sign(cbor2.dumps(["Signature1", protected, b"", NONCE.encode()]))
     sign1 = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, NONCE.encode(), sig])).hex()
     key = wallet.sign_nonce(SEED, NONCE)["key"]
-    assert wallet.verify_cip8(sign1, key, NONCE, _address_for(SEED)) == "signature_verification_failed"
+    assert (
+        wallet.verify_cip8(sign1, key, NONCE, _address_for(SEED)) == "signature_verification_failed"
+    )
 
 
 def test_tampered_nonce_and_payload_fail():
     out = wallet.sign_nonce(SEED, NONCE)
     addr = _address_for(SEED)
-    assert wallet.verify_cip8(out["signature"], out["key"], NONCE + "x", addr) == "signature_verification_failed"
-    tampered_payload = out["signature"].replace(NONCE.encode().hex(), "andamio-test-nonce-0002".encode().hex())
+    assert (
+        wallet.verify_cip8(out["signature"], out["key"], NONCE + "x", addr)
+        == "signature_verification_failed"
+    )
+    tampered_payload = out["signature"].replace(
+        NONCE.encode().hex(), b"andamio-test-nonce-0002".hex()
+    )
     assert tampered_payload != out["signature"]
     assert (
         wallet.verify_cip8(tampered_payload, out["key"], "andamio-test-nonce-0002", addr)
@@ -136,17 +156,25 @@ def test_tampered_nonce_and_payload_fail():
     )
     flipped = out["signature"][:-2] + ("00" if out["signature"][-2:] != "00" else "01")
     assert wallet.verify_cip8(flipped, out["key"], NONCE, addr) == "signature_verification_failed"
-    assert wallet.verify_cip8(out["signature"] + "00", out["key"], NONCE, addr) == "signature_verification_failed"
+    assert (
+        wallet.verify_cip8(out["signature"] + "00", out["key"], NONCE, addr)
+        == "signature_verification_failed"
+    )
     untagged = out["signature"][2:]
     assert wallet.verify_cip8(untagged, out["key"], NONCE, addr) == "signature_verification_failed"
 
 
-@pytest.mark.parametrize("garbage", ["", "zz", "00", "d2", "d28400", "d284" + "40" * 4, "ff" * 64, "a0", "80"])
+@pytest.mark.parametrize(
+    "garbage", ["", "zz", "00", "d2", "d28400", "d284" + "40" * 4, "ff" * 64, "a0", "80"]
+)
 def test_garbage_fails_without_raising(garbage):
     out = wallet.sign_nonce(SEED, NONCE)
     addr = _address_for(SEED)
     assert wallet.verify_cip8(garbage, out["key"], NONCE, addr) == "signature_verification_failed"
-    assert wallet.verify_cip8(out["signature"], garbage, NONCE, addr) == "signature_verification_failed"
+    assert (
+        wallet.verify_cip8(out["signature"], garbage, NONCE, addr)
+        == "signature_verification_failed"
+    )
 
 
 @settings(max_examples=200)
@@ -171,7 +199,11 @@ def _assert_no_key_material(exc, *secrets):
 
 
 def test_load_skey_good(tmp_path):
-    env = {"type": wallet.SKEY_TYPE, "description": "Payment Signing Key", "cborHex": "5820" + SEED.hex()}
+    env = {
+        "type": wallet.SKEY_TYPE,
+        "description": "Payment Signing Key",
+        "cborHex": "5820" + SEED.hex(),
+    }
     assert wallet.load_skey(_write_skey(tmp_path, env)) == SEED
     assert wallet.load_skey(str(_write_skey(tmp_path, env, "b.skey"))) == SEED
 
@@ -193,7 +225,11 @@ def test_load_skey_not_json(tmp_path, text):
 
 
 def test_load_skey_wrong_type(tmp_path):
-    env = {"type": "StakeSigningKeyShelley_ed25519", "description": "", "cborHex": "5820" + SEED.hex()}
+    env = {
+        "type": "StakeSigningKeyShelley_ed25519",
+        "description": "",
+        "cborHex": "5820" + SEED.hex(),
+    }
     with pytest.raises(InvalidInputError) as info:
         wallet.load_skey(_write_skey(tmp_path, env))
     assert "StakeSigningKeyShelley_ed25519" in info.value.message
@@ -291,7 +327,7 @@ def test_single_substitution_is_rejected(pos, char):
     if good[pos] == char:
         return
     with pytest.raises(InvalidInputError):
-        wallet.payment_credential(good[:pos] + char + good[pos + 1:])
+        wallet.payment_credential(good[:pos] + char + good[pos + 1 :])
 
 
 def test_check_key_matches_address():
@@ -346,13 +382,19 @@ def _ref_checksummed(hrp, words):
 
     values = [ord(x) >> 5 for x in hrp] + [0] + [ord(x) & 31 for x in hrp] + words
     mod = polymod(values + [0] * 6) ^ 1
-    return hrp + "1" + "".join(_CS[w] for w in words + [(mod >> 5 * (5 - i)) & 31 for i in range(6)])
+    return (
+        hrp + "1" + "".join(_CS[w] for w in words + [(mod >> 5 * (5 - i)) & 31 for i in range(6)])
+    )
 
 
 @pytest.mark.parametrize(
     "text",
-    ["A12UEL5L", "a12uel5l", "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
-     "an84characterslonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1569pvx"],
+    [
+        "A12UEL5L",
+        "a12uel5l",
+        "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
+        "an84characterslonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1569pvx",
+    ],
 )
 def test_bech32_bip173_valid_without_length_limit(text):
     assert wallet.bech32_decode(text) is not None
@@ -360,8 +402,17 @@ def test_bech32_bip173_valid_without_length_limit(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["pzry9x8gf2tvdw0s3jn54khce6mua7l", "1pzry9x8gf2tvdw0s3jn54khce6mua7l", "x1b4n0q5v", "li1dgmt3", "A1G7SGD8",
-     "10a06t8", "1qzzfhee", "a12UEL5L", "a1 2uel5l"],
+    [
+        "pzry9x8gf2tvdw0s3jn54khce6mua7l",
+        "1pzry9x8gf2tvdw0s3jn54khce6mua7l",
+        "x1b4n0q5v",
+        "li1dgmt3",
+        "A1G7SGD8",
+        "10a06t8",
+        "1qzzfhee",
+        "a12UEL5L",
+        "a1 2uel5l",
+    ],
 )
 def test_bech32_bip173_invalid(text):
     assert wallet.bech32_decode(text) is None
@@ -372,4 +423,6 @@ def test_bech32_padding_rules():
     assert wallet.bech32_decode(_ref_checksummed("a", [0, 5])) is None
     assert wallet.bech32_decode(_ref_checksummed("a", [0, 4, 0])) is None
     assert wallet.bech32_decode(_ref_checksummed("a b", [0, 4])) is None
-    assert wallet.bech32_encode("addr_test", b"\x00" * 57) == _ref_checksummed("addr_test", [0] * 92)
+    assert wallet.bech32_encode("addr_test", b"\x00" * 57) == _ref_checksummed(
+        "addr_test", [0] * 92
+    )

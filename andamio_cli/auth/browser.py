@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import socketserver
@@ -16,14 +15,22 @@ from urllib.parse import quote, urlsplit
 from andamio_cli.errors import AndamioError, AuthError, InvalidInputError
 
 MAX_BODY = 64 * 1024
-FIELDS = ("dev_jwt", "dev_jwt_expires_at", "dev_refresh_token", "dev_refresh_token_expires_at", "alias", "address")
+FIELDS = (
+    "dev_jwt",
+    "dev_jwt_expires_at",
+    "dev_refresh_token",
+    "dev_refresh_token_expires_at",
+    "alias",
+    "address",
+)
 KNOWN = frozenset(FIELDS) | {"state", "error"}
 MISSING = frozenset({"", "undefined", "null"})
 HINT = "run `andamio login --web` again, or use --with-token / --skey"
 
 
 def app_base_for(api_base: str) -> str:
-    """App (browser) base from API base: replace the first '.api.' with '.app.'; otherwise '//api.' with '//app.'; otherwise (e.g. a loopback emulator) the API base itself."""
+    """App (browser) base from API base: the first '.api.' becomes '.app.'; otherwise '//api.'
+    becomes '//app.'; otherwise (e.g. a loopback emulator) the API base itself."""
     base = api_base.rstrip("/")
     if ".api." in base:
         return base.replace(".api.", ".app.", 1)
@@ -51,11 +58,6 @@ def _present(value: str | None) -> str | None:
     return None if value is None or value.strip().lower() in MISSING else value.strip()
 
 
-def _inert(text: str) -> str:
-    """Text with control and format characters removed, capped in length."""
-    return "".join(c for c in text if c.isprintable())[:200]
-
-
 def _span(seconds: float) -> str:
     """A timeout in words: whole minutes when it is one, else seconds."""
     if seconds >= 60 and seconds % 60 == 0:
@@ -72,7 +74,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, origin: str) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.origin = origin
-        self.state: str | None = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+        self.state: str | None = secrets.token_urlsafe(32)
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.outcome: dict | AndamioError | None = None
@@ -80,7 +82,8 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self) -> None:
         """Bind without the reverse DNS lookup HTTPServer does."""
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        self.server_name = str(host)
 
     def handle_error(self, request, client_address) -> None:
         pass
@@ -88,8 +91,12 @@ class _Server(ThreadingHTTPServer):
     def take_state(self, got: object) -> bool:
         """True once, for the first request carrying the right state."""
         with self.lock:
-            ok = isinstance(got, str) and self.state is not None
-            if ok and secrets.compare_digest(got.encode(), self.state.encode()):
+            expected = self.state
+            if (
+                isinstance(got, str)
+                and expected is not None
+                and secrets.compare_digest(got.encode(), expected.encode())
+            ):
                 self.state = None
                 return True
             return False
@@ -188,8 +195,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._fail(400, "state mismatch")
         values = {key: _present(data.get(key)) for key in (*FIELDS, "error")}
         if values["error"]:
-            error = _inert(values["error"])
-            message = "browser login was cancelled" if error == "user_cancelled" else f"browser login failed: {error}"
+            error = values["error"][:200]
+            message = (
+                "browser login was cancelled"
+                if error == "user_cancelled"
+                else f"browser login failed: {error}"
+            )
             outcome: dict | AndamioError = AuthError(message, hint=HINT, code=error)
             status, body = 200, {"ok": False, "message": "Login failed. You can close this window."}
         elif not values["dev_jwt"]:
@@ -219,7 +230,9 @@ def browser_login(
         server = _Server(origin)
     except OSError as exc:
         raise AndamioError(f"could not listen on 127.0.0.1: {exc.strerror or exc}") from None
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     try:
         thread.start()
         redirect = quote(f"http://127.0.0.1:{server.server_address[1]}/callback", safe="")
@@ -232,9 +245,11 @@ def browser_login(
             on_url(url)
         if not server.done.wait(max(0.0, deadline - time.monotonic())):
             raise AuthError(f"browser login timed out after {_span(timeout)}", hint=HINT)
-        if isinstance(server.outcome, AndamioError):
-            raise server.outcome
-        return server.outcome
+        outcome = server.outcome
+        if isinstance(outcome, AndamioError):
+            raise outcome
+        assert outcome is not None  # set before `done`
+        return outcome
     finally:
         if thread.ident is not None:
             server.shutdown()

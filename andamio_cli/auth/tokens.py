@@ -7,44 +7,26 @@ import hashlib
 import json
 import os
 import time
-from datetime import datetime, timezone
 
 from andamio_cli.errors import AuthError
+from andamio_cli.times import iso, parse_time
 
 MARGIN = 60
 LOGIN_HINT = "log in again: `andamio login` (or --with-token / --skey)"
 
 
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url (as in JWTs)."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def jwt_claims(token: str) -> dict:
     """The (unverified) payload of a JWT, or {} when it is not one."""
     try:
-        payload = token.split(".")[1]
-        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        data = json.loads(b64url_decode(token.split(".")[1]))
     except (IndexError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def parse_time(value: object) -> float | None:
-    """Seconds since the epoch from an ISO-8601 string or a number."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
-def iso(seconds: float | None) -> str | None:
-    """ISO-8601 UTC (`2026-11-23T11:00:00Z`)."""
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(int(seconds), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def jwt_expiry(token: str, stored: object = None) -> float | None:
@@ -67,9 +49,16 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def save_login(ctx, *, jwt: str, jwt_expires_at: object, refresh_token: str | None,
-               refresh_expires_at: object, alias: str | None = None) -> dict:
-    """Store a new developer JWT (and refresh token); return the JSON envelope."""
+def save_login(
+    ctx,
+    *,
+    jwt: str,
+    jwt_expires_at: object,
+    refresh_token: str | None,
+    refresh_expires_at: object,
+    alias: str | None = None,
+) -> None:
+    """Store a new developer JWT (and refresh token) and its non-secret settings."""
     ctx.remember(jwt, refresh_token)
     creds = ctx.creds
     creds.save("dev_jwt", jwt)
@@ -79,26 +68,23 @@ def save_login(ctx, *, jwt: str, jwt_expires_at: object, refresh_token: str | No
         creds.forget("refresh_token")
     jwt_at = iso(jwt_expiry(jwt, jwt_expires_at))
     refresh_at = iso(parse_time(refresh_expires_at)) if refresh_token else None
-    values = {"jwt_expires_at": jwt_at, "refresh_token_expires_at": refresh_at,
-              "store": creds.store.name}
+    values = {
+        "jwt_expires_at": jwt_at,
+        "refresh_token_expires_at": refresh_at,
+        "store": creds.store.name,
+    }
     if alias:
         values["alias"] = alias
     ctx.settings.update(ctx.profile, **values)
-    return {
-        "profile": ctx.profile,
-        "alias": alias or ctx.profile_settings.get("alias"),
-        "jwt_expires_at": jwt_at,
-        "refresh_token_expires_at": refresh_at,
-        "stored_in": creds.store.name,
-    }
 
 
 def clear_developer(ctx) -> bool:
     """Forget the developer JWT and refresh token (not the API key)."""
     removed = ctx.creds.forget("dev_jwt")
     removed = ctx.creds.forget("refresh_token") or removed
-    ctx.settings.update(ctx.profile, jwt_expires_at=None, refresh_token_expires_at=None,
-                        refreshed_from=None)
+    ctx.settings.update(
+        ctx.profile, jwt_expires_at=None, refresh_token_expires_at=None, refreshed_from=None
+    )
     return removed
 
 
@@ -139,11 +125,17 @@ def refresh(ctx, *, force: bool) -> str:
             raise AuthError(
                 f"the refresh token was rejected ({exc.message}); "
                 "the developer credentials were cleared",
-                hint=LOGIN_HINT, status=exc.status, code=exc.code,
+                hint=LOGIN_HINT,
+                status=exc.status,
+                code=exc.code,
             ) from None
-        save_login(ctx, jwt=reply["jwt"]["token"], jwt_expires_at=reply["jwt"].get("expires_at"),
-                   refresh_token=reply["refresh_token"]["token"],
-                   refresh_expires_at=reply["refresh_token"].get("expires_at"),
-                   alias=reply.get("alias") if isinstance(reply.get("alias"), str) else None)
+        save_login(
+            ctx,
+            jwt=reply["jwt"]["token"],
+            jwt_expires_at=reply["jwt"].get("expires_at"),
+            refresh_token=reply["refresh_token"]["token"],
+            refresh_expires_at=reply["refresh_token"].get("expires_at"),
+            alias=reply.get("alias") if isinstance(reply.get("alias"), str) else None,
+        )
         ctx.settings.update(ctx.profile, refreshed_from=_sha(token))
         return reply["jwt"]["token"]

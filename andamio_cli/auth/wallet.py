@@ -46,15 +46,15 @@ def _hrp_expand(hrp: str) -> list[int]:
 def _to_words(data: bytes) -> list[int]:
     bits = "".join(f"{b:08b}" for b in data)
     bits += "0" * (-len(bits) % 5)
-    return [int(bits[i:i + 5], 2) for i in range(0, len(bits), 5)]
+    return [int(bits[i : i + 5], 2) for i in range(0, len(bits), 5)]
 
 
 def _from_words(words: list[int]) -> bytes | None:
     bits = "".join(f"{w:05b}" for w in words)
     extra = len(bits) % 8
-    if extra >= 5 or "1" in bits[len(bits) - extra:]:
+    if extra >= 5 or "1" in bits[len(bits) - extra :]:
         return None
-    return bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits) - extra, 8))
+    return bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits) - extra, 8))
 
 
 def bech32_encode(hrp: str, data: bytes) -> str:
@@ -75,7 +75,7 @@ def bech32_decode(text: str) -> tuple[str, bytes] | None:
     pos = text.rfind("1")
     if pos < 1 or pos + 7 > len(text):
         return None
-    hrp, rest = text[:pos], text[pos + 1:]
+    hrp, rest = text[:pos], text[pos + 1 :]
     if any(c not in _CHARSET for c in rest):
         return None
     words = [_CHARSET.find(c) for c in rest]
@@ -92,13 +92,18 @@ def load_skey(path: str | os.PathLike) -> bytes:
         with open(path, "rb") as fh:
             raw = fh.read(_MAX_SKEY_BYTES + 1)
     except FileNotFoundError:
-        raise InvalidInputError(f"signing key file not found: {os.fspath(path)}", hint=hint) from None
+        raise InvalidInputError(
+            f"signing key file not found: {os.fspath(path)}", hint=hint
+        ) from None
     except OSError as exc:
         raise InvalidInputError(
-            f"cannot read signing key file {os.fspath(path)}: {exc.strerror or type(exc).__name__}", hint=hint
+            f"cannot read signing key file {os.fspath(path)}: {exc.strerror or type(exc).__name__}",
+            hint=hint,
         ) from None
     if len(raw) > _MAX_SKEY_BYTES:
-        raise InvalidInputError("signing key file is too large to be a cardano-cli .skey", hint=hint)
+        raise InvalidInputError(
+            "signing key file is too large to be a cardano-cli .skey", hint=hint
+        )
     try:
         env = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -112,14 +117,26 @@ def load_skey(path: str | os.PathLike) -> bytes:
         " --signing-key-file <out>` and use the output."
     )
     if kind == EXTENDED_SKEY_TYPE:
-        raise InvalidInputError("extended (BIP32) signing keys are not supported", hint=extended_hint)
+        raise InvalidInputError(
+            "extended (BIP32) signing keys are not supported", hint=extended_hint
+        )
     if kind != SKEY_TYPE:
         found = repr(kind)[:60] if kind is not None else "none"
-        raise InvalidInputError(f"wrong signing key type: found {found}, expected {SKEY_TYPE!r}", hint=hint)
+        raise InvalidInputError(
+            f"wrong signing key type: found {found}, expected {SKEY_TYPE!r}", hint=hint
+        )
     if isinstance(cbor_hex, str) and cbor_hex.lower().startswith("5880"):
-        raise InvalidInputError("extended (BIP32) signing keys are not supported", hint=extended_hint)
-    if not isinstance(cbor_hex, str) or len(cbor_hex) != 68 or not cbor_hex.lower().startswith("5820"):
-        raise InvalidInputError("signing key cborHex is malformed: expected a 32-byte CBOR byte string", hint=hint)
+        raise InvalidInputError(
+            "extended (BIP32) signing keys are not supported", hint=extended_hint
+        )
+    if (
+        not isinstance(cbor_hex, str)
+        or len(cbor_hex) != 68
+        or not cbor_hex.lower().startswith("5820")
+    ):
+        raise InvalidInputError(
+            "signing key cborHex is malformed: expected a 32-byte CBOR byte string", hint=hint
+        )
     if any(c not in string.hexdigits for c in cbor_hex):
         raise InvalidInputError("signing key cborHex is not valid hex", hint=hint)
     return bytes.fromhex(cbor_hex[4:])
@@ -158,25 +175,37 @@ def validate_alias(alias: str) -> str:
 
 def payment_credential(address: str) -> bytes:
     """Validate a bech32 Shelley base address and return its 28-byte payment key hash."""
-    hint = "Use a base address (addr1... or addr_test1...) whose payment part is a key, 103-108 characters."
+    hint = (
+        "Use a base address (addr1... or addr_test1...) whose payment part is a key, "
+        "103-108 characters."
+    )
     if not isinstance(address, str) or not 103 <= len(address) <= 108:
         n = len(address) if isinstance(address, str) else 0
         raise InvalidInputError(f"wallet address must be 103-108 characters (got {n})", hint=hint)
     decoded = bech32_decode(address)
     if decoded is None:
-        raise InvalidInputError("wallet address is not valid bech32 (bad characters or checksum)", hint=hint)
+        raise InvalidInputError(
+            "wallet address is not valid bech32 (bad characters or checksum)", hint=hint
+        )
     hrp, payload = decoded
     if hrp not in _HRP_NETWORK:
-        raise InvalidInputError(f"wallet address prefix must be addr or addr_test (got {hrp[:20]!r})", hint=hint)
+        raise InvalidInputError(
+            f"wallet address prefix must be addr or addr_test (got {hrp[:20]!r})", hint=hint
+        )
     if len(payload) != 57:
-        raise InvalidInputError(f"wallet address payload must be 57 bytes (got {len(payload)})", hint=hint)
+        raise InvalidInputError(
+            f"wallet address payload must be 57 bytes (got {len(payload)})", hint=hint
+        )
     kind, network = payload[0] >> 4, payload[0] & 0x0F
     if kind not in (0, 2):
         raise InvalidInputError(
-            f"wallet address must be a base address with a key payment part (header type {kind})", hint=hint
+            f"wallet address must be a base address with a key payment part (header type {kind})",
+            hint=hint,
         )
     if network != _HRP_NETWORK[hrp]:
-        raise InvalidInputError(f"wallet address network id {network} does not match prefix {hrp!r}", hint=hint)
+        raise InvalidInputError(
+            f"wallet address network id {network} does not match prefix {hrp!r}", hint=hint
+        )
     return payload[1:29]
 
 
@@ -185,15 +214,19 @@ def base_address(payment_key_hash: bytes, stake_key_hash: bytes, testnet: bool =
     if len(payment_key_hash) != 28 or len(stake_key_hash) != 28:
         raise ValueError("key hashes must be 28 bytes")
     header = b"\x00" if testnet else b"\x01"
-    return bech32_encode("addr_test" if testnet else "addr", header + payment_key_hash + stake_key_hash)
+    return bech32_encode(
+        "addr_test" if testnet else "addr", header + payment_key_hash + stake_key_hash
+    )
 
 
 def check_key_matches_address(seed: bytes, address: str) -> None:
     """Raise InvalidInputError unless the key's hash is the address's payment credential."""
     if key_hash(public_key(seed)) != payment_credential(address):
         raise InvalidInputError(
-            "the signing key does not belong to this address: its key hash is not the address's payment credential",
-            hint="Use the payment .skey that controls this address, or the address derived from this key.",
+            "the signing key does not belong to this address: its key hash is not the "
+            "address's payment credential",
+            hint="Use the payment .skey that controls this address, or the address derived "
+            "from this key.",
         )
 
 
@@ -234,18 +267,37 @@ def _signed_key(signature_hex: str, key_hex: str, nonce: str) -> tuple[Any, byte
         raise ValueError
     sign1 = _decode_exact(bytes.fromhex(signature_hex))
     cose_key = _decode_exact(bytes.fromhex(key_hex))
-    if not isinstance(sign1, cbor2.CBORTag) or sign1.tag != 18 or not isinstance(sign1.value, (list, tuple)):
+    if (
+        not isinstance(sign1, cbor2.CBORTag)
+        or sign1.tag != 18
+        or not isinstance(sign1.value, (list, tuple))
+    ):
         raise ValueError
     protected, unprotected, payload, signature = sign1.value
-    if not all(isinstance(v, bytes) for v in (protected, payload, signature)) or len(signature) != 64:
+    if (
+        not all(isinstance(v, bytes) for v in (protected, payload, signature))
+        or len(signature) != 64
+    ):
         raise ValueError
     header = _decode_exact(protected)
-    if not isinstance(unprotected, Mapping) or not isinstance(header, Mapping) or not _is_int(header.get(1), -8):
+    if (
+        not isinstance(unprotected, Mapping)
+        or not isinstance(header, Mapping)
+        or not _is_int(header.get(1), -8)
+    ):
         raise ValueError
-    if not isinstance(cose_key, Mapping) or not _is_int(cose_key.get(1), 1) or not _is_int(cose_key.get(-1), 6):
+    if (
+        not isinstance(cose_key, Mapping)
+        or not _is_int(cose_key.get(1), 1)
+        or not _is_int(cose_key.get(-1), 6)
+    ):
         raise ValueError
     pub = cose_key.get(-2)
-    if (3 in cose_key and not _is_int(cose_key[3], -8)) or not isinstance(pub, bytes) or len(pub) != 32:
+    if (
+        (3 in cose_key and not _is_int(cose_key[3], -8))
+        or not isinstance(pub, bytes)
+        or len(pub) != 32
+    ):
         raise ValueError
     if payload != nonce.encode("utf-8") or not isinstance(header.get("address"), bytes):
         raise ValueError

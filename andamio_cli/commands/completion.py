@@ -14,10 +14,8 @@ class Shell(str, Enum):
     powershell = "powershell"
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def completion(ctx: typer.Context, shell: Shell = typer.Argument(..., help="Shell.")) -> None:
-        """Print a completion script for bash, zsh, fish or powershell."""
-        from andamio_cli.completion import render
+def completion(ctx: typer.Context, shell: Shell = typer.Argument(..., help="Shell.")) -> None:
+    """Print a completion script for bash, zsh, fish or powershell."""
+    from andamio_cli.completion_gen import render
 
-        ctx.obj.stdout.write(render(shell.value, ctx.find_root().command))
+    ctx.obj.stdout.write(render(shell.value, ctx.find_root().command))

@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import typer
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def sandbox(
-        port: int = typer.Option(8765, "--port", help="Port to listen on."),
-        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-        state: Optional[Path] = typer.Option(None, "--state", metavar="FILE", dir_okay=False,
-                                             help="Keep the emulator's state in this file."),
-        fault: List[str] = typer.Option([], "--fault", metavar="ROUTE=SPEC",
-                                        help="Queue faults, e.g. usage/get=429:retry-after=1,drop."),
-        demo: bool = typer.Option(False, "--demo",
-                                  help="Start it, run a tour of the CLI against it, and stop."),
-    ) -> None:
-        """Run a local emulator of the Andamio gateway (for trying things and for tests)."""
-        if demo:
-            from andamio_cli.sandbox.demo import run_demo
+def sandbox(
+    port: int = typer.Option(8765, "--port", help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    state: Path | None = typer.Option(
+        None,
+        "--state",
+        metavar="FILE",
+        dir_okay=False,
+        help="Keep the emulator's state in this file.",
+    ),
+    fault: List[str] = typer.Option(
+        [],
+        "--fault",
+        metavar="ROUTE=SPEC",
+        help="Queue faults, e.g. usage/get=429:retry-after=1,drop.",
+    ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Start it, run a tour of the CLI against it, and stop."
+    ),
+) -> None:
+    """Run a local emulator of the Andamio gateway (for trying things and for tests)."""
+    if demo:
+        from andamio_cli.sandbox.demo import run_demo
 
-            raise typer.Exit(run_demo())
-        from andamio_cli.sandbox import run
+        raise typer.Exit(run_demo())
+    from andamio_cli.sandbox import run
 
-        raise typer.Exit(run(host=host, port=port, state_file=str(state) if state else None,
-                               faults=fault))
+    raise typer.Exit(
+        run(host=host, port=port, state_file=str(state) if state else None, faults=fault)
+    )

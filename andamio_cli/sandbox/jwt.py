@@ -8,15 +8,13 @@ import hmac
 import json
 import time
 
+from andamio_cli.auth.tokens import b64url_decode
+
 _HEADER = {"alg": "HS256", "typ": "JWT"}
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _sign(signing_input: str, secret: bytes) -> str:
@@ -35,11 +33,15 @@ def decode(token: str, secret: bytes, now: float | None = None) -> dict | None:
     """Return the payload of a valid, unexpired HS256 JWT, else None."""
     try:
         head, body, sig = token.split(".")
-        header = json.loads(_unb64(head))
-        payload = json.loads(_unb64(body))
+        header = json.loads(b64url_decode(head))
+        payload = json.loads(b64url_decode(body))
     except (ValueError, AttributeError):
         return None
-    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(payload, dict):
+    if (
+        not isinstance(header, dict)
+        or header.get("alg") != "HS256"
+        or not isinstance(payload, dict)
+    ):
         return None
     if not hmac.compare_digest(sig, _sign(f"{head}.{body}", secret)):
         return None

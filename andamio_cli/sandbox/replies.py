@@ -80,12 +80,18 @@ def ok(obj: object, status: int = 200, headers: list | None = None) -> Reply:
 
 def snake(status: int, message: str | None = None, details: str = "") -> Reply:
     """Flat snake_case error body."""
-    return ok({"status_code": status, "message": message or message_for(status), "details": details}, status)
+    return ok(
+        {"status_code": status, "message": message or message_for(status), "details": details},
+        status,
+    )
 
 
 def camel(status: int, message: str | None = None, details: str = "") -> Reply:
     """Flat camelCase error body (v1 request)."""
-    return ok({"statusCode": status, "message": message or message_for(status), "details": details}, status)
+    return ok(
+        {"statusCode": status, "message": message or message_for(status), "details": details},
+        status,
+    )
 
 
 def nested(status: int, code: str, message: str, details: str = "") -> Reply:

@@ -8,7 +8,8 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from andamio_cli.sandbox.replies import Reply, bearer, body_object, camel, nested, ok, snake
-from andamio_cli.sandbox.state import DAY, TIER_KEY_CAP, TIER_QUOTA, iso, new_key_secret
+from andamio_cli.sandbox.state import DAY, TIER_KEY_CAP, TIER_QUOTA, new_key_secret
+from andamio_cli.times import iso
 
 MAX_DAYS = 36500
 _V2_NAME = re.compile(r"[A-Za-z0-9 _.-]{3,64}")
@@ -28,9 +29,14 @@ def _days(body: dict, default: int) -> int | None:
 def _rate_headers(user, counters: dict) -> list:
     daily = TIER_QUOTA[user.tier][1]
     tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
-    reset = int(datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=timezone.utc).timestamp())
-    return [("X-RateLimit-Limit", str(daily)), ("X-RateLimit-Remaining", str(max(0, daily - counters["daily"]))),
-            ("X-RateLimit-Reset", str(reset))]
+    reset = int(
+        datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=timezone.utc).timestamp()
+    )
+    return [
+        ("X-RateLimit-Limit", str(daily)),
+        ("X-RateLimit-Remaining", str(max(0, daily - counters["daily"]))),
+        ("X-RateLimit-Reset", str(reset)),
+    ]
 
 
 def _v2_auth(sb, req):
@@ -43,17 +49,26 @@ def _v2_auth(sb, req):
         return snake(401, details="X-API-Key header missing, unknown, deleted or expired")
     token = bearer(auths[0]) if auths else None
     if token is None:
-        return snake(401, "Authorization header with Developer JWT required", "send Authorization: Bearer <developer JWT>")
+        return snake(
+            401,
+            "Authorization header with Developer JWT required",
+            "send Authorization: Bearer <developer JWT>",
+        )
     user = sb.state.jwt_user(token)
     if user is None:
-        return snake(401, "Invalid or expired Developer JWT", "log in again or refresh the developer JWT")
+        return snake(
+            401, "Invalid or expired Developer JWT", "log in again or refresh the developer JWT"
+        )
     if user.user_id != key.user_id:
-        return snake(403, details="the developer JWT and the API key belong to different developers")
+        return snake(
+            403, details="the developer JWT and the API key belong to different developers"
+        )
     return user, key
 
 
 def developer_route(fn):
     """Wrap a v2 developer route: check both credentials, count the call, add rate-limit headers."""
+
     def route(sb, req) -> Reply:
         auth = _v2_auth(sb, req)
         if isinstance(auth, Reply):
@@ -63,6 +78,7 @@ def developer_route(fn):
         reply = fn(sb, req, user, key)
         reply.headers.extend(_rate_headers(user, counters))
         return reply
+
     route.__doc__ = fn.__doc__
     return route
 
@@ -98,8 +114,12 @@ def key_request(sb, req, user, key) -> Reply:
         return snake(409, "Conflict: an API key with this name already exists.", name)
     cap = TIER_KEY_CAP[user.tier]
     if len(sb.state.keys_of(user.user_id)) >= cap:
-        return nested(429, "tier_limit_exceeded",
-                      f"maximum API key limit ({cap}) reached for your tier; delete a key or upgrade your tier")
+        return nested(
+            429,
+            "tier_limit_exceeded",
+            f"maximum API key limit ({cap}) reached for your tier; "
+            "delete a key or upgrade your tier",
+        )
     return ok(sb.state.add_key(user.user_id, name, days).view())
 
 
@@ -145,8 +165,18 @@ def _wrap(sb, obj: dict) -> dict:
 def profile_get(sb, req, user, key) -> Reply:
     """GET profile/get: the developer profile with raw keys (the client must mask them)."""
     keys = [k.view(with_id=True) for k in sb.state.keys_of(user.user_id)]
-    return ok(_wrap(sb, {"user_id": user.user_id, "alias": user.alias, "tier": user.tier,
-                         "created_at": iso(user.created_at), "active_keys": keys}))
+    return ok(
+        _wrap(
+            sb,
+            {
+                "user_id": user.user_id,
+                "alias": user.alias,
+                "tier": user.tier,
+                "created_at": iso(user.created_at),
+                "active_keys": keys,
+            },
+        )
+    )
 
 
 @developer_route
@@ -154,13 +184,26 @@ def usage_get(sb, req, user, key) -> Reply:
     """GET usage/get: calls counted per developer against the tier's quota."""
     per_min, daily, monthly = TIER_QUOTA[user.tier]
     used = sb.state.usage[user.user_id]
-    return ok(_wrap(sb, {
-        "daily_quota_consumed": used["daily"], "daily_quota_limit": daily,
-        "monthly_quota_consumed": used["monthly"], "monthly_quota_limit": monthly,
-        "remaining_daily": max(0, daily - used["daily"]), "remaining_monthly": max(0, monthly - used["monthly"]),
-        "subscription_tier": user.tier.capitalize(), "expiration": iso(key.expires_at),
-        "rate_limit_windows": [f"{per_min} req/min", f"{daily} req/day", f"{monthly} req/month"],
-    }))
+    return ok(
+        _wrap(
+            sb,
+            {
+                "daily_quota_consumed": used["daily"],
+                "daily_quota_limit": daily,
+                "monthly_quota_consumed": used["monthly"],
+                "monthly_quota_limit": monthly,
+                "remaining_daily": max(0, daily - used["daily"]),
+                "remaining_monthly": max(0, monthly - used["monthly"]),
+                "subscription_tier": user.tier.capitalize(),
+                "expiration": iso(key.expires_at),
+                "rate_limit_windows": [
+                    f"{per_min} req/min",
+                    f"{daily} req/day",
+                    f"{monthly} req/month",
+                ],
+            },
+        )
+    )
 
 
 @developer_route
@@ -211,7 +254,9 @@ def v1_request(sb, req) -> Reply:
         return camel(400, details="an API key with this name already exists")
     cap = TIER_KEY_CAP[user.tier]
     if len(sb.state.keys_of(user.user_id)) >= cap:
-        return camel(429, details=f"tier_limit_exceeded: maximum API key limit ({cap}) reached for your tier")
+        return camel(
+            429, details=f"tier_limit_exceeded: maximum API key limit ({cap}) reached for your tier"
+        )
     return ok(sb.state.add_key(user.user_id, name, days).view())
 
 
@@ -226,8 +271,12 @@ def v1_rotate(sb, req) -> Reply:
         return snake(404, details="no API key with this name")
     now = time.time()
     if found.expires_at - now > DAY:
-        return snake(409, "Conflict: the API key is not due for rotation; it can be rotated when expired "
-                          "or within 1 day of expiry.", f"expires_at {iso(found.expires_at)}")
+        return snake(
+            409,
+            "Conflict: the API key is not due for rotation; it can be rotated when expired "
+            "or within 1 day of expiry.",
+            f"expires_at {iso(found.expires_at)}",
+        )
     found.expires_at = max(now, found.expires_at) + days * DAY
     found.expires_in_days = days
     return ok({"confirmation": f"API key expiration extended to {iso(found.expires_at)}"})

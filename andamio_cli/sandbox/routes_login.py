@@ -11,14 +11,27 @@ from urllib.parse import urlsplit
 
 from andamio_cli.auth.wallet import payment_credential, verify_cip8
 from andamio_cli.errors import InvalidInputError
-from andamio_cli.sandbox.replies import Reply, body_object, flat_code, flat_error, html, nested, ok, snake
-from andamio_cli.sandbox.state import iso
+from andamio_cli.sandbox.replies import (
+    Reply,
+    body_object,
+    flat_code,
+    flat_error,
+    html,
+    nested,
+    ok,
+    snake,
+)
+from andamio_cli.times import iso
 
 _LOOPBACK = ("127.0.0.1", "localhost")
-_PAGE = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>Andamio sandbox</title></head>"
-         "<body><p>{}</p></body></html>")
+_PAGE = (
+    '<!doctype html><html><head><meta charset="utf-8"><title>Andamio sandbox</title></head>'
+    "<body><p>{}</p></body></html>"
+)
 _MESSAGES = {
-    "signature_verification_failed": "the CIP-8 signature does not verify against the session nonce",
+    "signature_verification_failed": (
+        "the CIP-8 signature does not verify against the session nonce"
+    ),
     "wallet_mismatch": "the signing key is not the payment key of the session's wallet address",
 }
 
@@ -27,9 +40,13 @@ def token_body(sb, user) -> dict:
     """Mint a developer JWT and refresh token; the login/complete and refresh body."""
     token, exp = sb.state.mint_jwt(user, sb.jwt_ttl)
     refresh, refresh_exp = sb.state.mint_refresh(user)
-    return {"user_id": user.user_id, "alias": user.alias, "tier": user.tier,
-            "jwt": {"token": token, "expires_at": iso(exp)},
-            "refresh_token": {"token": refresh, "expires_at": iso(refresh_exp)}}
+    return {
+        "user_id": user.user_id,
+        "alias": user.alias,
+        "tier": user.tier,
+        "jwt": {"token": token, "expires_at": iso(exp)},
+        "refresh_token": {"token": refresh, "expires_at": iso(refresh_exp)},
+    }
 
 
 def _api_key_user(sb, req):
@@ -57,9 +74,13 @@ def login_session(sb, req) -> Reply:
     try:
         payment_credential(address)
     except InvalidInputError as exc:
-        return flat_code(422, "invalid_request", f"wallet_address is not a base address: {exc.message}")
+        return flat_code(
+            422, "invalid_request", f"wallet_address is not a base address: {exc.message}"
+        )
     sess = sb.state.new_session(alias, address, sb.session_ttl)
-    return ok({"session_id": sess.session_id, "nonce": sess.nonce, "expires_at": iso(sess.expires_at)})
+    return ok(
+        {"session_id": sess.session_id, "nonce": sess.nonce, "expires_at": iso(sess.expires_at)}
+    )
 
 
 def login_complete(sb, req) -> Reply:
@@ -71,14 +92,24 @@ def login_complete(sb, req) -> Reply:
     if body is None:
         return flat_code(400, "invalid_request", "the request body must be a JSON object")
     sig = body.get("signature")
-    if (not isinstance(body.get("session_id"), str) or not isinstance(sig, dict)
-            or not isinstance(sig.get("signature"), str) or not isinstance(sig.get("key"), str)):
-        return flat_code(422, "invalid_request", "expected session_id and signature {signature, key}")
+    if (
+        not isinstance(body.get("session_id"), str)
+        or not isinstance(sig, dict)
+        or not isinstance(sig.get("signature"), str)
+        or not isinstance(sig.get("key"), str)
+    ):
+        return flat_code(
+            422, "invalid_request", "expected session_id and signature {signature, key}"
+        )
     sess = sb.state.sessions.get(body["session_id"])
     if sess is not None and sess.used:
-        return flat_code(401, "session_already_used", "this login session was already used; start a new one")
+        return flat_code(
+            401, "session_already_used", "this login session was already used; start a new one"
+        )
     if sess is None or sess.expires_at <= time.time():
-        return flat_code(401, "session_expired", "login session not found or expired; start a new one")
+        return flat_code(
+            401, "session_expired", "login session not found or expired; start a new one"
+        )
     sess.used = True
     code = verify_cip8(sig["signature"], sig["key"], sess.nonce, sess.address)
     if code:
@@ -95,16 +126,22 @@ def token_refresh(sb, req) -> Reply:
     """POST token/refresh: trade a single-use refresh token for a new pair."""
     body = body_object(req)
     if body is None or not isinstance(body.get("refresh_token"), str):
-        return nested(422, "invalid_request", "expected {\"refresh_token\": string}")
+        return nested(422, "invalid_request", 'expected {"refresh_token": string}')
     user = sb.state.spend_refresh(body["refresh_token"])
     if user is None:
-        return nested(401, "invalid_refresh_token", "refresh token is invalid, expired, revoked or already used")
+        return nested(
+            401,
+            "invalid_refresh_token",
+            "refresh token is invalid, expired, revoked or already used",
+        )
     return ok(token_body(sb, user))
 
 
 def account_login(sb, req) -> Reply:
     """POST account/login: retired, always 410 Gone."""
-    return flat_error(410, "gone", "this route was retired; use /api/v2/auth/developer/login/session")
+    return flat_error(
+        410, "gone", "this route was retired; use /api/v2/auth/developer/login/session"
+    )
 
 
 def _post_callback(sb, url: str, payload: dict) -> None:
@@ -131,19 +168,30 @@ def app_dev_cli(sb, req) -> Reply:
     except ValueError:
         port = None
     if parts.scheme != "http" or parts.hostname not in _LOOPBACK or not port:
-        return flat_error(400, "invalid_request", "redirect_uri must be an http URL on 127.0.0.1 or localhost")
+        return flat_error(
+            400, "invalid_request", "redirect_uri must be an http URL on 127.0.0.1 or localhost"
+        )
     if not state:
         return flat_error(400, "invalid_request", "state is required")
     user = sb.state.users.get(sb.state.seeded_user_id)
     if sb.browser_result == "success" and user is not None:
         token, exp = sb.state.mint_jwt(user, sb.jwt_ttl)
         refresh, refresh_exp = sb.state.mint_refresh(user)
-        payload = {"state": state, "dev_jwt": token, "dev_jwt_expires_at": iso(exp),
-                   "dev_refresh_token": refresh, "dev_refresh_token_expires_at": iso(refresh_exp),
-                   "alias": user.alias, "address": user.address}
+        payload = {
+            "state": state,
+            "dev_jwt": token,
+            "dev_jwt_expires_at": iso(exp),
+            "dev_refresh_token": refresh,
+            "dev_refresh_token_expires_at": iso(refresh_exp),
+            "alias": user.alias,
+            "address": user.address,
+        }
         text = "Signed in to the Andamio sandbox. You can close this tab."
     else:
-        payload = {"state": state, "error": sb.browser_result if sb.browser_result != "success" else "auth_failed"}
+        payload = {
+            "state": state,
+            "error": sb.browser_result if sb.browser_result != "success" else "auth_failed",
+        }
         text = "Sign-in failed. You can close this tab."
     threading.Thread(target=_post_callback, args=(sb, redirect, payload), daemon=True).start()
     return html(200, _PAGE.format(text))

@@ -11,10 +11,14 @@ import time
 import traceback
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from andamio_cli.sandbox import routes_keys as keys
 from andamio_cli.sandbox import routes_login as login
+
+if TYPE_CHECKING:
+    from andamio_cli.sandbox.emulator import Sandbox
 from andamio_cli.sandbox.replies import Reply, RequestRecord, flat_error, html, ok, snake
 
 MAX_BODY = 1024 * 1024
@@ -37,8 +41,13 @@ ROUTES = {
 }
 ROUTE_NAMES = frozenset(name for name, _, _ in ROUTES.values()) | {"*"}
 _SIMPLE_FAULTS = ("truncated", "empty", "not-json", "missing-fields", "drop", "reset")
-_CUT_SAMPLE = {"user_id": "00000000-0000-4000-8000-000000000000", "alias": "sandbox-dev", "tier": "starter",
-               "created_at": "2026-01-04T10:00:00Z", "note": "this reply was cut in the middle"}
+_CUT_SAMPLE = {
+    "user_id": "00000000-0000-4000-8000-000000000000",
+    "alias": "sandbox-dev",
+    "tier": "starter",
+    "created_at": "2026-01-04T10:00:00Z",
+    "note": "this reply was cut in the middle",
+}
 
 
 def parse_fault(spec: str) -> tuple:
@@ -46,7 +55,12 @@ def parse_fault(spec: str) -> tuple:
     text = spec.strip()
     m = re.fullmatch(r"(\d{3})(?::retry-after(-date)?=(\d+))?", text)
     if m and 100 <= int(m[1]) <= 599:
-        return ("status", int(m[1]), "date" if m[2] else ("seconds" if m[3] else None), int(m[3] or 0))
+        return (
+            "status",
+            int(m[1]),
+            "date" if m[2] else ("seconds" if m[3] else None),
+            int(m[3] or 0),
+        )
     m = re.fullmatch(r"([45]\d\d)-html", text)
     if m:
         return ("html", int(m[1]))
@@ -56,7 +70,7 @@ def parse_fault(spec: str) -> tuple:
     if m:
         return ("delay", float(m[1]))
     if text.startswith("redirect=") and len(text) > len("redirect="):
-        return ("redirect", text[len("redirect="):])
+        return ("redirect", text[len("redirect=") :])
     raise ValueError(f"unknown fault spec {spec!r}")
 
 
@@ -72,8 +86,11 @@ def fault_reply(fault: tuple) -> Reply:
             reply.headers.append(("Retry-After", formatdate(time.time() + seconds, usegmt=True)))
         return reply
     if kind == "html":
-        return html(fault[1], f"<html><head><title>{fault[1]} Bad Gateway</title></head><body><center>"
-                              f"<h1>{fault[1]} Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
+        return html(
+            fault[1],
+            f"<html><head><title>{fault[1]} Bad Gateway</title></head><body><center>"
+            f"<h1>{fault[1]} Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+        )
     if kind == "truncated":
         whole = json.dumps(_CUT_SAMPLE).encode()
         return Reply(200, whole[: len(whole) // 2], "application/json")
@@ -93,7 +110,7 @@ class Server(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 128
-    sandbox = None
+    sandbox: Sandbox | None = None
 
     def handle_error(self, request, client_address) -> None:
         """Keep stderr clean: a client that went away is normal, anything else is recorded."""
@@ -111,6 +128,7 @@ class Server6(Server):
 class Handler(BaseHTTPRequestHandler):
     """Reads a request, logs it, applies a queued fault or routes it."""
 
+    server: Server
     server_version = "andamio-sandbox"
     sys_version = ""
     protocol_version = "HTTP/1.0"
@@ -124,7 +142,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes | None:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks, total = [], 0
+            chunks: list[bytes] = []
+            total = 0
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -143,6 +162,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         sb = self.server.sandbox
+        assert sb is not None
         parts = urlsplit(self.path)
         entry = ROUTES.get(parts.path)
         route = entry[0] if entry else "unknown"
@@ -156,7 +176,9 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             parsed = None
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        rec = RequestRecord(self.command, parts.path, query, list(self.headers.items()), body or b"", parsed, route)
+        rec = RequestRecord(
+            self.command, parts.path, query, list(self.headers.items()), body or b"", parsed, route
+        )
         sb._record(rec)
         if bad:
             self.close_connection = True

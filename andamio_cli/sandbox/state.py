@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from andamio_cli.sandbox import jwt
+from andamio_cli.times import iso
 
 DAY = 86400.0
 TIER_KEY_CAP = {"pioneer": 1, "starter": 2, "growth": 5}
@@ -24,11 +25,6 @@ TIER_QUOTA = {
 }
 REFRESH_TTL = 30 * DAY
 _ALNUM = string.ascii_letters + string.digits
-
-
-def iso(ts: float) -> str:
-    """Format a Unix time as ISO 8601 UTC with a Z suffix, whole seconds."""
-    return datetime.fromtimestamp(int(ts), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_key_secret() -> str:
@@ -57,12 +53,17 @@ class ApiKey:
 
     def view(self, with_id: bool = False) -> dict:
         """The key object as the gateway returns it."""
-        out = {"id": self.id} if with_id else {}
-        out.update({
-            "api_key": self.secret, "name": self.name, "created_at": iso(self.created_at),
-            "expires_at": iso(self.expires_at), "expires_in_days": self.expires_in_days,
-            "is_active": self.expires_at > time.time(),
-        })
+        out: dict[str, object] = {"id": self.id} if with_id else {}
+        out.update(
+            {
+                "api_key": self.secret,
+                "name": self.name,
+                "created_at": iso(self.created_at),
+                "expires_at": iso(self.expires_at),
+                "expires_in_days": self.expires_in_days,
+                "is_active": self.expires_at > time.time(),
+            }
+        )
         return out
 
 
@@ -120,7 +121,9 @@ class State:
     def add_key(self, user_id: str, name: str, days: int) -> ApiKey:
         """Create an API key for a user (no cap check)."""
         now = time.time()
-        key = ApiKey(str(uuid.uuid4()), user_id, name, new_key_secret(), now, now + days * DAY, days)
+        key = ApiKey(
+            str(uuid.uuid4()), user_id, name, new_key_secret(), now, now + days * DAY, days
+        )
         self.keys.append(key)
         return key
 
@@ -135,7 +138,9 @@ class State:
                 return key if key.user_id in self.users else None
         return None
 
-    def find_key(self, user_id: str, name: str | None = None, key_id: str | None = None) -> ApiKey | None:
+    def find_key(
+        self, user_id: str, name: str | None = None, key_id: str | None = None
+    ) -> ApiKey | None:
         """The user's key with this id, or else with this name."""
         for key in self.keys_of(user_id):
             if (key_id is not None and key.id == key_id) or (key_id is None and key.name == name):
@@ -156,8 +161,14 @@ class State:
         """Return a developer JWT and its expiry time."""
         now = time.time()
         exp = math.ceil(now + ttl)
-        payload = {"sub": user.user_id, "alias": user.alias, "typ": "developer", "iat": int(now),
-                   "exp": exp, "jti": secrets.token_hex(8)}
+        payload = {
+            "sub": user.user_id,
+            "alias": user.alias,
+            "typ": "developer",
+            "iat": int(now),
+            "exp": exp,
+            "jti": secrets.token_hex(8),
+        }
         return jwt.encode(payload, self.secret), exp
 
     def jwt_user(self, token: str) -> User | None:

@@ -20,8 +20,9 @@ def check_api_key(key: str) -> str:
     """An API key: 8-512 printable ASCII characters without spaces (never echoed)."""
     if not _KEY_RE.fullmatch(key):
         raise InvalidInputError(
-            "that does not look like an API key (expected 8-512 printable characters, "
-            "no spaces)", hint="pipe only the key, e.g. `printf %s \"$KEY\" | andamio login --with-key`")
+            "that does not look like an API key (expected 8-512 printable characters, no spaces)",
+            hint='pipe only the key, e.g. `printf %s "$KEY" | andamio login --with-key`',
+        )
     return key
 
 
@@ -48,7 +49,9 @@ def _save_token(ctx, text: str) -> None:
     if not lines or len(lines) > 2 or not _JWT_RE.fullmatch(lines[0]):
         raise InvalidInputError(
             "expected a developer JWT on the first line and, optionally, a refresh token on "
-            "the second", hint="printf '%s\\n%s\\n' \"$JWT\" \"$REFRESH\" | andamio login --with-token")
+            "the second",
+            hint='printf \'%s\\n%s\\n\' "$JWT" "$REFRESH" | andamio login --with-token',
+        )
     refresh = lines[1] if len(lines) == 2 else None
     if refresh is not None and not _KEY_RE.fullmatch(refresh):
         raise InvalidInputError("the second line does not look like a refresh token")
@@ -56,15 +59,23 @@ def _save_token(ctx, text: str) -> None:
 
     claims = jwt_claims(lines[0])
     alias = claims.get("alias") if isinstance(claims.get("alias"), str) else None
-    save_login(ctx, jwt=lines[0], jwt_expires_at=None, refresh_token=refresh,
-               refresh_expires_at=None, alias=alias)
+    save_login(
+        ctx,
+        jwt=lines[0],
+        jwt_expires_at=None,
+        refresh_token=refresh,
+        refresh_expires_at=None,
+        alias=alias,
+    )
 
 
 def _api_key_for_login(ctx) -> str:
     key, _ = ctx.creds.get("api_key")
     if not key:
-        raise AuthError("wallet login needs an API key",
-                        hint="pipe it in with --with-key, or set ANDAMIO_API_KEY")
+        raise AuthError(
+            "wallet login needs an API key",
+            hint="pipe it in with --with-key, or set ANDAMIO_API_KEY",
+        )
     ctx.remember(key)
     return key
 
@@ -72,7 +83,8 @@ def _api_key_for_login(ctx) -> str:
 def _wallet_login(ctx, skey, alias: str, address: str) -> None:
     from andamio_cli import api
     from andamio_cli.auth import wallet
-    from andamio_cli.auth.tokens import parse_time, save_login
+    from andamio_cli.auth.tokens import save_login
+    from andamio_cli.times import parse_time
 
     wallet.validate_alias(alias)
     wallet.payment_credential(address)
@@ -86,13 +98,19 @@ def _wallet_login(ctx, skey, alias: str, address: str) -> None:
     expires = parse_time(session.get("expires_at"))
     signature = wallet.sign_nonce(seed, session["nonce"])
     if expires is not None and expires <= time.time():
-        raise AuthError("the login session expired before it could be completed",
-                        hint="run the same `andamio login --skey` command again")
+        raise AuthError(
+            "the login session expired before it could be completed",
+            hint="run the same `andamio login --skey` command again",
+        )
     reply = api.login_complete(gw, key, session["session_id"], signature)
-    save_login(ctx, jwt=reply["jwt"]["token"], jwt_expires_at=reply["jwt"].get("expires_at"),
-               refresh_token=reply["refresh_token"]["token"],
-               refresh_expires_at=reply["refresh_token"].get("expires_at"),
-               alias=reply.get("alias") if isinstance(reply.get("alias"), str) else alias)
+    save_login(
+        ctx,
+        jwt=reply["jwt"]["token"],
+        jwt_expires_at=reply["jwt"].get("expires_at"),
+        refresh_token=reply["refresh_token"]["token"],
+        refresh_expires_at=reply["refresh_token"].get("expires_at"),
+        alias=reply.get("alias") if isinstance(reply.get("alias"), str) else alias,
+    )
 
 
 def _web_login(ctx) -> None:
@@ -104,18 +122,25 @@ def _web_login(ctx) -> None:
 
     ctx.note("Waiting for the browser login (up to 5 minutes)…")
     result = browser_login(app_base_for(ctx.base_url), on_url=show_url)
-    save_login(ctx, jwt=result["dev_jwt"], jwt_expires_at=result.get("dev_jwt_expires_at"),
-               refresh_token=result.get("dev_refresh_token"),
-               refresh_expires_at=result.get("dev_refresh_token_expires_at"),
-               alias=result.get("alias"))
+    save_login(
+        ctx,
+        jwt=result["dev_jwt"],
+        jwt_expires_at=result.get("dev_jwt_expires_at"),
+        refresh_token=result.get("dev_refresh_token"),
+        refresh_expires_at=result.get("dev_refresh_token_expires_at"),
+        alias=result.get("alias"),
+    )
 
 
-def run_login(ctx, *, with_key: bool, with_token: bool, skey, alias, address, web: bool,
-              insecure: bool) -> None:
+def run_login(
+    ctx, *, with_key: bool, with_token: bool, skey, alias, address, web: bool, insecure: bool
+) -> None:
     """`andamio login`: validate the flag combination, then run the chosen flows."""
     if with_key and with_token:
-        raise InvalidInputError("--with-key and --with-token both read standard input",
-                                hint="run `andamio login` once for each")
+        raise InvalidInputError(
+            "--with-key and --with-token both read standard input",
+            hint="run `andamio login` once for each",
+        )
     if (alias or address) and skey is None:
         raise InvalidInputError("--alias and --address go with --skey")
     if skey is not None and not (alias and address):
@@ -124,8 +149,9 @@ def run_login(ctx, *, with_key: bool, with_token: bool, skey, alias, address, we
         raise InvalidInputError("choose one of --with-token, --skey and --web")
     interactive = not (with_key or with_token or skey is not None or web)
     if interactive and not ctx.can_prompt:
-        raise InvalidInputError("`andamio login` without flags needs a terminal",
-                                hint=NO_TERMINAL_HINT)
+        raise InvalidInputError(
+            "`andamio login` without flags needs a terminal", hint=NO_TERMINAL_HINT
+        )
     ctx.base_url  # noqa: B018 - validate the URL before anything is stored
     ctx.store(insecure=insecure, interactive=interactive)
     if with_key:
@@ -163,7 +189,9 @@ def _warn_shadowed(ctx) -> None:
 
     for secret, var in ENV_VARS.items():
         if ctx.env.get(var) and ctx.creds.stored(secret):
-            ctx.warn(f"{var} is set and takes precedence over the stored {secret.replace('_', ' ')}")
+            ctx.warn(
+                f"{var} is set and takes precedence over the stored {secret.replace('_', ' ')}"
+            )
 
 
 def emit_login(ctx, verb: str) -> None:
@@ -181,15 +209,18 @@ def emit_login(ctx, verb: str) -> None:
         ctx.out.json(envelope)
         return
     who = f" as {envelope['alias']}" if envelope["alias"] else ""
-    until = f"; developer JWT valid until {envelope['jwt_expires_at']}" \
-        if envelope["jwt_expires_at"] else ""
+    until = (
+        f"; developer JWT valid until {envelope['jwt_expires_at']}"
+        if envelope["jwt_expires_at"]
+        else ""
+    )
     where = "the OS keyring" if store == "keyring" else "a plain-text file (insecure storage)"
     ctx.note(f"{verb}{who} (profile {ctx.profile}); secrets are in {where}{until}.")
 
 
 def run_logout(ctx, *, all_profiles: bool) -> None:
     """`andamio logout`: forget stored credentials of one or every profile."""
-    from andamio_cli.credentials import SECRETS, FileStore
+    from andamio_cli.credentials import ENV_VARS, SECRETS, FileStore
 
     settings = ctx.settings
     names = {ctx.profile}
@@ -201,12 +232,18 @@ def run_logout(ctx, *, all_profiles: bool) -> None:
         store = ctx.store_for(settings.get(name))
         for secret in SECRETS:
             cleared = store.delete(name, secret) or cleared
-        settings.update(name, alias=None, key_name=None, jwt_expires_at=None,
-                        refresh_token_expires_at=None, refreshed_from=None)
+        settings.update(
+            name,
+            alias=None,
+            key_name=None,
+            jwt_expires_at=None,
+            refresh_token_expires_at=None,
+            refreshed_from=None,
+        )
     if ctx.options.output == "json":
         ctx.out.json({"cleared": cleared})
     else:
         ctx.note("Logged out." if cleared else "Nothing was stored; nothing to remove.")
-    for var in ("ANDAMIO_API_KEY", "ANDAMIO_DEV_JWT", "ANDAMIO_DEV_REFRESH_TOKEN"):
+    for var in ENV_VARS.values():
         if ctx.env.get(var):
             ctx.warn(f"{var} is still set in the environment")

@@ -13,9 +13,10 @@ def _seconds_left(when: float | None) -> int | None:
 
 def collect_status(ctx) -> dict:
     """The status fields (flat, the same in text and JSON)."""
-    from andamio_cli.auth.tokens import iso, is_usable, jwt_expiry, parse_time
+    from andamio_cli.auth.tokens import is_usable, jwt_expiry
     from andamio_cli.output import mask
     from andamio_cli.settings import NETWORKS
+    from andamio_cli.times import iso, parse_time
 
     settings = ctx.profile_settings
     creds = ctx.creds
@@ -23,10 +24,16 @@ def collect_status(ctx) -> dict:
     jwt, jwt_source = creds.get("dev_jwt")
     refresh, refresh_source = creds.get("refresh_token")
     ctx.remember(key, jwt, refresh)
-    jwt_at = jwt_expiry(jwt, None if jwt_source == "env" else settings.get("jwt_expires_at")) \
-        if jwt else None
-    refresh_at = parse_time(settings.get("refresh_token_expires_at")) \
-        if refresh and refresh_source != "env" else None
+    jwt_at = (
+        jwt_expiry(jwt, None if jwt_source == "env" else settings.get("jwt_expires_at"))
+        if jwt
+        else None
+    )
+    refresh_at = (
+        parse_time(settings.get("refresh_token_expires_at"))
+        if refresh and refresh_source != "env"
+        else None
+    )
     jwt_ok = is_usable(jwt, iso(jwt_at))
     return {
         "profile": ctx.profile,

@@ -15,10 +15,12 @@ from andamio_cli.errors import (
 )
 
 KEY_FIELDS = ("name", "created_at", "expires_at", "expires_in_days", "is_active")
-V1_TOKEN_HINT = ("set ANDAMIO_JWT to your v1 Bearer token, or store a developer JWT with "
-                 "`andamio login`")
-V1_ROTATE_HINT = ("v1 extends a key only when it has expired or expires within 1 day; "
-                  "nothing was changed")
+V1_TOKEN_HINT = (
+    "set ANDAMIO_JWT to your v1 Bearer token, or store a developer JWT with `andamio login`"
+)
+V1_ROTATE_HINT = (
+    "v1 extends a key only when it has expired or expires within 1 day; nothing was changed"
+)
 _TOKEN_RE = re.compile(r"[\x21-\x7e]+")
 
 
@@ -27,8 +29,10 @@ def _api_version(ctx, flag: str | None) -> str:
     sources = (
         (flag, "--api"),
         (ctx.env.get("ANDAMIO_API_VERSION"), "ANDAMIO_API_VERSION"),
-        (ctx.profile_settings.get("api_version"),
-         f"the setting api_version of profile {ctx.profile} in {ctx.settings.path}"),
+        (
+            ctx.profile_settings.get("api_version"),
+            f"the setting api_version of profile {ctx.profile} in {ctx.settings.path}",
+        ),
     )
     for version, source in sources:
         if version:
@@ -44,8 +48,10 @@ def _developer_creds(ctx) -> dict:
 
     key, _ = ctx.creds.get("api_key")
     if not key:
-        raise AuthError(f"no API key for profile {ctx.profile}",
-                        hint="set ANDAMIO_API_KEY, or run `andamio login --with-key`")
+        raise AuthError(
+            f"no API key for profile {ctx.profile}",
+            hint="set ANDAMIO_API_KEY, or run `andamio login --with-key`",
+        )
     ctx.remember(key)
     return {"api_key": key, "bearer": developer_jwt(ctx)}
 
@@ -58,8 +64,9 @@ def _v1_jwt(ctx) -> str:
     if token:
         ctx.remember(token)
         if not _TOKEN_RE.fullmatch(token):
-            raise InvalidInputError("ANDAMIO_JWT is not a usable Bearer token "
-                                    "(expected printable ASCII without spaces)")
+            raise InvalidInputError(
+                "ANDAMIO_JWT is not a usable Bearer token (expected printable ASCII without spaces)"
+            )
         return token
     try:
         return developer_jwt(ctx)
@@ -78,8 +85,10 @@ def _v1_call(ctx, call, *args) -> dict:
         return call(ctx.gateway(), token, *args)
     except AuthError as exc:
         if ctx.env.get("ANDAMIO_JWT", "").strip():
-            exc.hint = "ANDAMIO_JWT was refused; set it to a valid v1 Bearer token, or unset " \
-                       "it to use the stored developer JWT"
+            exc.hint = (
+                "ANDAMIO_JWT was refused; set it to a valid v1 Bearer token, or unset "
+                "it to use the stored developer JWT"
+            )
         raise
 
 
@@ -87,8 +96,9 @@ def _confirm(ctx, yes: bool, question: str) -> None:
     if yes:
         return
     if not ctx.can_prompt:
-        raise InvalidInputError("confirmation needed, and there is no terminal to ask",
-                                hint="pass --yes to confirm")
+        raise InvalidInputError(
+            "confirmation needed, and there is no terminal to ask", hint="pass --yes to confirm"
+        )
     if not ctx.confirm(question):
         raise AndamioError("cancelled; nothing was changed")
 
@@ -101,8 +111,7 @@ def _emit_new_key(ctx, reply: dict, *, store: bool) -> None:
     if store:
         try:
             ctx.creds.save("api_key", secret)
-            ctx.settings.update(ctx.profile, key_name=reply.get("name"),
-                                store=ctx.creds.store.name)
+            ctx.settings.update(ctx.profile, key_name=reply.get("name"), store=ctx.creds.store.name)
         except AndamioError as exc:
             failure = exc
     if ctx.options.output == "json":
@@ -118,8 +127,11 @@ def _emit_new_key(ctx, reply: dict, *, store: bool) -> None:
         raise failure
     details = ", ".join(f"{k}={reply[k]}" for k in KEY_FIELDS if reply.get(k) is not None)
     ctx.note(f"New key ({details}).")
-    ctx.note("This key is shown once: store it now." if not store else
-             f"Saved as the API key of profile {ctx.profile} ({ctx.creds.store.name}).")
+    ctx.note(
+        "This key is shown once: store it now."
+        if not store
+        else f"Saved as the API key of profile {ctx.profile} ({ctx.creds.store.name})."
+    )
 
 
 def request(ctx, name: str, days: int | None, save: bool, api_flag: str | None) -> None:
@@ -155,8 +167,10 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
         is_stored = ctx.profile_settings.get("key_name") == name_or_id
         _emit_new_key(ctx, reply, store=is_stored)
         if not is_stored:
-            ctx.note("If this was the profile's own key, store the new one with "
-                     "`andamio login --with-key`.")
+            ctx.note(
+                "If this was the profile's own key, store the new one with "
+                "`andamio login --with-key`."
+            )
         return
     if ctx.options.output == "text":
         ctx.out.line(reply["confirmation"])
@@ -180,7 +194,7 @@ def delete(ctx, name_or_id: str, yes: bool) -> None:
 
 
 def _days_left(expires_at: object) -> int | None:
-    from andamio_cli.auth.tokens import parse_time
+    from andamio_cli.times import parse_time
 
     when = parse_time(expires_at)
     return None if when is None else int((when - time.time()) // 86400)
@@ -193,14 +207,16 @@ def list_keys(ctx) -> None:
     items = []
     for key in (k for k in keys if isinstance(k, dict)):
         ctx.remember(key.get("api_key") if isinstance(key.get("api_key"), str) else None)
-        items.append({
-            "name": key.get("name"),
-            "api_key": mask(key.get("api_key")) or None,
-            "created_at": key.get("created_at"),
-            "expires_at": key.get("expires_at"),
-            "days_left": _days_left(key.get("expires_at")),
-            "is_active": key.get("is_active"),
-        })
+        items.append(
+            {
+                "name": key.get("name"),
+                "api_key": mask(key.get("api_key")) or None,
+                "created_at": key.get("created_at"),
+                "expires_at": key.get("expires_at"),
+                "days_left": _days_left(key.get("expires_at")),
+                "is_active": key.get("is_active"),
+            }
+        )
     if ctx.options.output == "json":
         ctx.out.json(items)
         return
@@ -228,10 +244,16 @@ def usage(ctx) -> None:
     body = api.get_usage(ctx.gateway(), _developer_creds(ctx))
 
     def triple(prefix: str, remaining: str) -> str:
-        parts = [body.get(f"{prefix}_quota_consumed"), body.get(f"{prefix}_quota_limit"),
-                 body.get(remaining)]
-        return "" if all(p is None for p in parts) else "{} / {} ({} left)".format(
-            *("?" if p is None else p for p in parts))
+        parts = [
+            body.get(f"{prefix}_quota_consumed"),
+            body.get(f"{prefix}_quota_limit"),
+            body.get(remaining),
+        ]
+        return (
+            ""
+            if all(p is None for p in parts)
+            else "{} / {} ({} left)".format(*("?" if p is None else p for p in parts))
+        )
 
     windows = body.get("rate_limit_windows")
     rows = [
