@@ -25,3 +25,29 @@ def iso(seconds: float | None) -> str | None:
     if seconds is None:
         return None
     return datetime.fromtimestamp(int(seconds), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+EXPIRY_WARNING_DAYS = 14  # keys and refresh tokens this close to expiry are marked
+_UNITS = ((86400, "day"), (3600, "hour"), (60, "minute"))
+
+
+def span(seconds: float) -> str:
+    """`6 days`, `1 hour`, `0 minutes`: the largest whole unit among days, hours and minutes."""
+    seconds = abs(seconds)
+    for size, unit in _UNITS:
+        count = int(seconds // size)
+        if count >= 1 or size == 60:
+            return f"{count} {unit}" + ("" if count == 1 else "s")
+    raise AssertionError("unreachable")
+
+
+def expiry_phrase(when: float, now: float) -> str:
+    """`expires in 6 days` or `expired 3 hours ago` (status lines)."""
+    return f"expires in {span(when - now)}" if when > now else f"expired {span(now - when)} ago"
+
+
+def date_and_relative(when: float, now: float) -> str:
+    """`2026-12-30 (in 29 days)` or `2026-11-28 (expired 2 days ago)` (tables on a terminal)."""
+    day = datetime.fromtimestamp(int(when), timezone.utc).strftime("%Y-%m-%d")
+    words = f"in {span(when - now)}" if when > now else f"expired {span(now - when)} ago"
+    return f"{day} ({words})"
