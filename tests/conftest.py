@@ -147,10 +147,48 @@ def sandbox(tmp_path):
         yield sb
 
 
+@pytest.fixture
+def sb(tmp_path):
+    """The emulator for tests that call it directly; it must log no server errors."""
+    from andamio_cli.sandbox import Sandbox
+
+    with Sandbox(workdir=tmp_path) as sandbox:
+        yield sandbox
+    assert sandbox.errors == []
+
+
 def andamio_command() -> list[str]:
     """The installed console script next to this interpreter (else `python -m andamio_cli`)."""
     script = os.path.join(os.path.dirname(sys.executable), "andamio")
     return [script] if os.path.exists(script) else [sys.executable, "-m", "andamio_cli"]
+
+
+# Variables that steer the CLI, the keyring or the interpreter from outside a test.
+STEERING_PREFIXES = ("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING", "FAKE_ALT")
+STEERING_NAMES = ("NO_COLOR", "PYTHONPATH", "PYTHONPROFILEIMPORTTIME")
+
+
+def clean_env(**extra: str | None) -> dict:
+    """os.environ without anything that steers the CLI or the keyring, plus `extra`.
+
+    A value of None removes that variable. Every subprocess a test starts gets this.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(STEERING_PREFIXES) and k not in STEERING_NAMES
+    }
+    env.update(extra)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def e2e_env(tmp_path, **extra: str | None) -> dict:
+    """The environment `run_andamio` gives the CLI: a clean one, its own config dir, file store."""
+    return clean_env(
+        ANDAMIO_CONFIG_DIR=str(tmp_path / "e2e-config"),
+        ANDAMIO_CREDENTIAL_STORE="file",
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -158,19 +196,10 @@ def run_andamio(tmp_path):
     """Run the real CLI as a subprocess with a clean environment and its own config dir."""
 
     def run(args, *, env=None, stdin="", timeout=60) -> subprocess.CompletedProcess:
-        clean = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k != "NO_COLOR"
-        }
-        clean["ANDAMIO_CONFIG_DIR"] = str(tmp_path / "e2e-config")
-        clean["ANDAMIO_CREDENTIAL_STORE"] = "file"
-        clean.update(env or {})
-        clean = {k: v for k, v in clean.items() if v is not None}
         return subprocess.run(
             andamio_command() + list(args),
             input=stdin,
-            env=clean,
+            env=e2e_env(tmp_path, **(env or {})),
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -1,4 +1,4 @@
-"""More misbehaving keyring backends for test_reliability.py (via PYTHON_KEYRING_BACKEND)."""
+"""More misbehaving keyring backends for test_keyring_faults.py (via PYTHON_KEYRING_BACKEND)."""
 
 from keyring.backend import KeyringBackend
 

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import DEV_JWT, andamio_command
+from conftest import DEV_JWT, andamio_command, clean_env
+from reliability_support import HERE, REQUIRED, STORE_HINTS
 
 KEY = "ant_pp_KEYRINGTEST000000000000000000000000wxyz"
-HERE = os.path.dirname(os.path.abspath(__file__))
-STORE_HINTS = ("ANDAMIO_API_KEY", "--insecure-storage", "ANDAMIO_CREDENTIAL_STORE=file")
-REQUIRED = os.environ.get("ANDAMIO_REQUIRE_REAL_KEYRING") == "1"
 
 
 def _env(tmp_path, **extra):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING"))
-    }
-    env["ANDAMIO_CONFIG_DIR"] = str(tmp_path / "config")
-    env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg-config")
-    env.update(extra)
-    return env
+    return clean_env(
+        ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        **extra,
+    )
 
 
 REAL_KEYRING_SCRIPT = r"""

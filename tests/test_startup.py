@@ -7,11 +7,11 @@ chain of imports that brought each one in.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
+from conftest import clean_env
 
 # Never needed to print help, the version or a completion script.
 HEAVY = (
@@ -37,19 +37,13 @@ DEV_JWT = (
 
 
 def _env(tmp_path, **extra: str) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("ANDAMIO_") and k != "PYTHONPROFILEIMPORTTIME"
-    }
-    env.update(
+    return clean_env(
         ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
         ANDAMIO_CREDENTIAL_STORE="file",
         ANDAMIO_NO_INPUT="1",
         NO_COLOR="1",
         **extra,
     )
-    return env
 
 
 def _importtime(tmp_path, *args: str, **env: str) -> list[tuple[int, str]]:

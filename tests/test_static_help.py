@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import subprocess
 import sys
 
 import pytest
+from conftest import clean_env
 
 from andamio_cli.app import _packaged, main, render_root_help
 
@@ -47,12 +47,11 @@ def test_help_names_every_command_and_global_option():
 
 @pytest.mark.parametrize("args", [["--help"], ["-h"], []], ids=["--help", "-h", "no args"])
 def test_installed_cli_prints_the_packaged_help(tmp_path, args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANDAMIO_")}
     result = subprocess.run(
         [sys.executable, "-m", "andamio_cli", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=clean_env(),
         cwd=tmp_path,
         timeout=30,
     )
