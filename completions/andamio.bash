@@ -16,7 +16,7 @@ _andamio_cmd() {  # subcommands and options of a command path
         "login") _a_subs=""; _a_opts="--address --alias --base-url --debug --help --insecure-storage --json --network --no-color --no-input --output --profile --quiet --skey --timeout --web --with-key --with-token -h -o -q" ;;
         "logout") _a_subs=""; _a_opts="--all --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "refresh") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
-        "sandbox") _a_subs=""; _a_opts="--base-url --debug --demo --fault --help --host --json --network --no-color --no-input --output --port --profile --quiet --state --timeout -h -o -q" ;;
+        "sandbox") _a_subs=""; _a_opts="--base-url --debug --demo --fault --help --host --json --network --no-color --no-input --output --port --profile --quiet --rotate --state --timeout -h -o -q" ;;
         "status") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         *) _a_subs=""; _a_opts="" ;;
     esac
@@ -36,6 +36,7 @@ _andamio_kind() {  # what follows "PATH|OPTION" or "PATH|#N" (N-th positional)
         "sandbox|--fault") _a_kind=value ;;
         "sandbox|--host") _a_kind=value ;;
         "sandbox|--port") _a_kind=value ;;
+        "sandbox|--rotate") _a_kind=choice; _a_vals="new-key extend" ;;
         "sandbox|--state") _a_kind=file ;;
         *"|--base-url") _a_kind=value ;;
         *"|--network") _a_kind=choice; _a_vals="preprod mainnet sandbox" ;;

@@ -32,7 +32,7 @@ function __andamio_words -a table cmdpath  # subs: subcommands, vals: options ta
         case 'vals:refresh'
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:sandbox'
-            printf '%s\n' --base-url --fault --host --network --output --port --profile --state --timeout -o
+            printf '%s\n' --base-url --fault --host --network --output --port --profile --rotate --state --timeout -o
         case 'vals:status'
             printf '%s\n' --base-url --network --output --profile --timeout -o
     end
@@ -130,6 +130,7 @@ complete -c andamio -n "__andamio_at 'sandbox'" -l fault -x
 complete -c andamio -n "__andamio_at 'sandbox'" -l help
 complete -c andamio -n "__andamio_at 'sandbox'" -l host -x
 complete -c andamio -n "__andamio_at 'sandbox'" -l port -x
+complete -c andamio -n "__andamio_at 'sandbox'" -l rotate -x -a 'new-key extend'
 complete -c andamio -n "__andamio_at 'sandbox'" -l state -r -F
 complete -c andamio -n "__andamio_at 'sandbox'" -s h
 complete -c andamio -n "__andamio_at 'status'" -l help

@@ -106,6 +106,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
             '--help' = 'flag'
             '--host' = 'value'
             '--port' = 'value'
+            '--rotate' = @('new-key', 'extend')
             '--state' = 'file'
             '-h' = 'flag'
         }

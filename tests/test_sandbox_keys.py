@@ -178,6 +178,7 @@ def test_non_json_body_is_400(sb):
 
 
 def test_rotate_extends_by_name_and_by_id(sb):
+    sb.rotate_mode = "extend"
     created = request_key(sb, sb.dev, "rot-me", expires_in_days=10).json
     r = call(
         sb,

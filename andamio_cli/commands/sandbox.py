@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import List
 
 import typer
+
+
+class RotateMode(str, Enum):
+    new_key = "new-key"
+    extend = "extend"
 
 
 def sandbox(
@@ -24,6 +30,12 @@ def sandbox(
         metavar="ROUTE=SPEC",
         help="Queue faults, e.g. usage/get=429:retry-after=1,drop.",
     ),
+    rotate: RotateMode = typer.Option(
+        RotateMode.new_key,
+        "--rotate",
+        help="What key/rotate does: issue a new key (the old one stops working at once), "
+        "or extend the expiry of the same key.",
+    ),
     demo: bool = typer.Option(
         False, "--demo", help="Start it, run a tour of the CLI against it, and stop."
     ),
@@ -36,5 +48,11 @@ def sandbox(
     from andamio_cli.sandbox import run
 
     raise typer.Exit(
-        run(host=host, port=port, state_file=str(state) if state else None, faults=fault)
+        run(
+            host=host,
+            port=port,
+            state_file=str(state) if state else None,
+            faults=fault,
+            rotate_mode=rotate.value,
+        )
     )

@@ -23,6 +23,7 @@ __all__ = ["ROUTE_NAMES", "Developer", "RequestRecord", "Sandbox", "run"]
 
 SEED_ALIAS = "sandbox-dev"
 SEED_KEY_NAME = "sandbox-default"
+ROTATE_MODES = ("new-key", "extend")
 _STAKE_HASH = hashlib.blake2b(b"andamio-sandbox-stake", digest_size=28).digest()
 
 
@@ -30,14 +31,23 @@ class Sandbox:
     """The gateway emulator: state, request log, fault queues and the HTTP server."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, state_file=None, workdir=None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_file=None,
+        workdir=None,
+        rotate_mode: str = "new-key",
     ) -> None:
+        if rotate_mode not in ROTATE_MODES:
+            raise ValueError(f"rotate mode must be one of {', '.join(ROTATE_MODES)}")
         self.host, self.port = host, port
         self.state_file = os.fspath(state_file) if state_file else None
         self.workdir: str | None = os.fspath(workdir) if workdir else None
         self.jwt_ttl = 3600
         self.session_ttl = 300
-        self.rotate_mode = "extend"
+        # key/rotate: "new-key" (the seed guide: a new secret, the old one dead at once) or
+        # "extend" (the schema and v1: the expiry is extended, {"confirmation"} is returned).
+        self.rotate_mode = rotate_mode
         self.wrap_reads = False
         self.browser_result = "success"
         self._state: State | None = None
@@ -223,6 +233,15 @@ class Sandbox:
             st.save()
         return dev
 
+    def set_email_verified(self, dev: Developer, verified: bool = True) -> None:
+        """Mark dev's email as verified or not (an unverified developer cannot request keys)."""
+        with self.state.lock:
+            user = self.state.users[dev.user_id]
+            user.email_verified = verified
+            if not verified:
+                user.verification_sends = []
+            self.state.save()
+
     def mint_jwt(self, dev: Developer, ttl: float | None = None) -> str:
         """A fresh developer JWT for dev (jwt_ttl seconds unless ttl is given)."""
         with self.state.lock:
@@ -231,11 +250,16 @@ class Sandbox:
 
 
 def run(
-    host: str = "127.0.0.1", port: int = 8765, state_file=None, faults=(), err=sys.stderr
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    state_file=None,
+    faults=(),
+    err=sys.stderr,
+    rotate_mode: str = "new-key",
 ) -> int:
     """Run the sandbox in the foreground until Ctrl-C; return an exit code."""
-    sb = Sandbox(host=host, port=port, state_file=state_file)
     try:
+        sb = Sandbox(host=host, port=port, state_file=state_file, rotate_mode=rotate_mode)
         for item in faults:
             route, sep, spec = item.partition("=")
             if not sep:

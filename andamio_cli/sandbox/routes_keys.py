@@ -26,6 +26,16 @@ def _days(body: dict, default: int) -> int | None:
     return value
 
 
+def unverified() -> Reply:
+    """What key/request and key/rotate answer for a developer whose email is not verified."""
+    return nested(
+        403,
+        "email_not_verified",
+        "Email verification required",
+        "verify the email address of this account before requesting or rotating keys",
+    )
+
+
 def _rate_headers(user, counters: dict) -> list:
     daily = TIER_QUOTA[user.tier][1]
     tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
@@ -100,7 +110,9 @@ def _target(sb, user, body: dict, shape=snake):
 
 @developer_route
 def key_request(sb, req, user, key) -> Reply:
-    """POST key/request: create a key under the tier cap."""
+    """POST key/request: create a key under the tier cap (a verified email is required)."""
+    if not user.email_verified:
+        return unverified()
     body = body_object(req)
     if body is None:
         return snake(400, details="the request body must be a JSON object")
@@ -125,7 +137,9 @@ def key_request(sb, req, user, key) -> Reply:
 
 @developer_route
 def key_rotate(sb, req, user, key) -> Reply:
-    """POST key/rotate: extend the expiry, or issue a new secret in "new-key" mode."""
+    """POST key/rotate: a new secret ("new-key" mode), or an extended expiry ("extend")."""
+    if not user.email_verified:
+        return unverified()
     body = body_object(req)
     if body is None:
         return snake(400, details="the request body must be a JSON object")
@@ -204,13 +218,6 @@ def usage_get(sb, req, user, key) -> Reply:
             },
         )
     )
-
-
-@developer_route
-def account_delete(sb, req, user, key) -> Reply:
-    """POST account/delete: remove the developer, its keys and refresh tokens."""
-    sb.state.delete_user(user.user_id)
-    return ok({"message": "Developer account deleted successfully"})
 
 
 def _v1_auth(sb, req, shape):

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+from andamio_cli.sandbox import routes_account as account
 from andamio_cli.sandbox import routes_keys as keys
 from andamio_cli.sandbox import routes_login as login
 
@@ -30,7 +31,9 @@ ROUTES = {
     _V2_DEV + "key/delete": ("key/delete", "POST", keys.key_delete),
     _V2_DEV + "profile/get": ("profile/get", "GET", keys.profile_get),
     _V2_DEV + "usage/get": ("usage/get", "GET", keys.usage_get),
-    _V2_DEV + "account/delete": ("account/delete", "POST", keys.account_delete),
+    _V2_DEV + "account/delete": ("account/delete", "POST", account.account_delete),
+    _V2_AUTH + "email-status": ("email-status", "GET", account.email_status),
+    _V2_AUTH + "resend-verification": ("resend-verification", "POST", account.resend_verification),
     _V2_AUTH + "login/session": ("login/session", "POST", login.login_session),
     _V2_AUTH + "login/complete": ("login/complete", "POST", login.login_complete),
     _V2_AUTH + "token/refresh": ("token/refresh", "POST", login.token_refresh),

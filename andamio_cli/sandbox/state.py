@@ -39,6 +39,8 @@ class User:
     tier: str
     created_at: float
     address: str | None = None
+    email_verified: bool = True
+    verification_sends: list = field(default_factory=list)
 
 
 @dataclass
