@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from andamio_cli.errors import BadReplyError, InvalidInputError
+from andamio_cli.errors import AndamioError, BadReplyError, InvalidInputError
 
 DEV = "/api/v2/apikey/developer"
 AUTH = "/api/v2/auth/developer"
 V1 = "/api/v1/apikey"
+VERIFY_HINT = (
+    "verify the account's email address first (the link is in the verification mail); "
+    "to get the mail again: `andamio account resend-verification`"
+)
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -73,16 +79,36 @@ def unwrap(reply: dict) -> dict:
     return data if isinstance(data, dict) and len(reply) == 1 else reply
 
 
+def email_unverified(error: AndamioError) -> bool:
+    """A refusal because the email is not verified: its body code or message says so."""
+    return "verif" in f"{error.code or ''} {error.message}".lower()
+
+
+@contextmanager
+def _verification_hint() -> Iterator[None]:
+    """Key request and rotate need a verified email; say how to get there, whatever the status."""
+    try:
+        yield
+    except AndamioError as exc:
+        if exc.status is not None and email_unverified(exc):
+            exc.hint = VERIFY_HINT
+        raise
+
+
 def request_key(gw, creds, name: str, days: int | None) -> dict:
     """POST key/request: a new key object (the raw key is in `api_key`)."""
     body = _with_days({"api_key_name": name}, days)
-    return require_new_key(gw, gw.call("POST", f"{DEV}/key/request", body=body, **creds))
+    with _verification_hint():
+        reply = gw.call("POST", f"{DEV}/key/request", body=body, **creds)
+    return require_new_key(gw, reply)
 
 
 def rotate_key(gw, creds, name_or_id: str, days: int | None) -> dict:
     """POST key/rotate: either `{"confirmation"}` or a new key object."""
     body = _with_days(key_ref(name_or_id), days)
-    return _key_or_confirmation(gw, gw.call("POST", f"{DEV}/key/rotate", body=body, **creds))
+    with _verification_hint():
+        reply = gw.call("POST", f"{DEV}/key/rotate", body=body, **creds)
+    return _key_or_confirmation(gw, reply)
 
 
 def delete_key(gw, creds, name_or_id: str) -> dict:
@@ -111,13 +137,35 @@ def get_usage(gw, creds) -> dict:
 def v1_request_key(gw, jwt: str, name: str, days: int | None) -> dict:
     """POST /api/v1/apikey/request with the Bearer token only."""
     body = _with_days({"api_key_name": name}, days)
-    return require_new_key(gw, gw.call("POST", f"{V1}/request", bearer=jwt, body=body))
+    with _verification_hint():
+        reply = gw.call("POST", f"{V1}/request", bearer=jwt, body=body)
+    return require_new_key(gw, reply)
 
 
 def v1_rotate_key(gw, jwt: str, name: str, days: int | None) -> dict:
     """POST /api/v1/apikey/rotate with the Bearer token only; v1 knows names, not key ids."""
     body = _with_days({"api_key_name": name}, days)
-    return _key_or_confirmation(gw, gw.call("POST", f"{V1}/rotate", bearer=jwt, body=body))
+    with _verification_hint():
+        reply = gw.call("POST", f"{V1}/rotate", bearer=jwt, body=body)
+    return _key_or_confirmation(gw, reply)
+
+
+def email_status(gw, creds) -> dict:
+    """GET email-status (retried): verification state and when a new mail can be sent."""
+    reply = gw.call("GET", f"{AUTH}/email-status", read=True, **creds)
+    if not isinstance(reply.get("email_verified"), bool):
+        raise _bad_reply(gw, "has no `email_verified` (true or false)", "try again later")
+    return reply
+
+
+def resend_verification(gw, creds) -> dict:
+    """POST resend-verification (never retried): another verification mail."""
+    return gw.call("POST", f"{AUTH}/resend-verification", body={}, **creds)
+
+
+def delete_account(gw, creds) -> dict:
+    """POST account/delete (never retried): the developer account, its keys and logins."""
+    return gw.call("POST", f"{DEV}/account/delete", body={}, **creds)
 
 
 def _key_or_confirmation(gw, reply: dict) -> dict:

@@ -104,7 +104,7 @@ def build_app():
 
     import typer
 
-    from andamio_cli.commands import apikey, completion, login, sandbox, status
+    from andamio_cli.commands import account, apikey, completion, login, sandbox, status
     from andamio_cli.errors import EXIT_CODES
 
     class Network(str, Enum):
@@ -204,6 +204,7 @@ def build_app():
     app.command()(status.status)
     app.command()(login.refresh)
     app.add_typer(apikey.apikey_app, name="apikey")
+    app.add_typer(account.account_app, name="account")
     app.command()(completion.completion)
     app.command()(sandbox.sandbox)
     return app

@@ -111,6 +111,12 @@ class AppContext:
         answer = self.stdin.readline()
         return answer.strip().lower() in ("y", "yes")
 
+    def ask(self, question: str) -> str:
+        """Ask for a line of visible text on stderr; the answer without surrounding spaces."""
+        self.stderr.write(f"{question} ")
+        self.stderr.flush()
+        return self.stdin.readline().strip()
+
     # --- settings, store, gateway -------------------------------------------
 
     @cached_property

@@ -4,7 +4,11 @@
 
 _andamio_cmd() {  # subcommands and options of a command path
     case $1 in
-        "") _a_subs="login logout status refresh completion sandbox apikey"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
+        "") _a_subs="login logout status refresh completion sandbox apikey account"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
+        "account") _a_subs="status resend-verification delete"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "account delete") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --yes -h -o -q -y" ;;
+        "account resend-verification") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "account status") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "apikey") _a_subs="request rotate delete list profile usage"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "apikey delete") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --yes -h -o -q -y" ;;
         "apikey list") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;

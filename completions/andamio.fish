@@ -4,10 +4,20 @@
 function __andamio_words -a table cmdpath  # subs: subcommands, vals: options taking a value
     switch $table$cmdpath
         case 'subs:'
-            printf '%s\n' login logout status refresh completion sandbox apikey
+            printf '%s\n' login logout status refresh completion sandbox apikey account
+        case 'subs:account'
+            printf '%s\n' status resend-verification delete
         case 'subs:apikey'
             printf '%s\n' request rotate delete list profile usage
         case 'vals:'
+            printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:account'
+            printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:account delete'
+            printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:account resend-verification'
+            printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:account status'
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:apikey'
             printf '%s\n' --base-url --network --output --profile --timeout -o
@@ -80,10 +90,21 @@ complete -c andamio -l quiet
 complete -c andamio -l timeout -x
 complete -c andamio -s o -x -a 'text json csv markdown'
 complete -c andamio -s q
-complete -c andamio -n "__andamio_at '' 0" -a 'login logout status refresh completion sandbox apikey'
+complete -c andamio -n "__andamio_at '' 0" -a 'login logout status refresh completion sandbox apikey account'
 complete -c andamio -n "__andamio_at ''" -l help
 complete -c andamio -n "__andamio_at ''" -l version
 complete -c andamio -n "__andamio_at ''" -s h
+complete -c andamio -n "__andamio_at 'account' 0" -a 'status resend-verification delete'
+complete -c andamio -n "__andamio_at 'account'" -l help
+complete -c andamio -n "__andamio_at 'account'" -s h
+complete -c andamio -n "__andamio_at 'account delete'" -l help
+complete -c andamio -n "__andamio_at 'account delete'" -l yes
+complete -c andamio -n "__andamio_at 'account delete'" -s h
+complete -c andamio -n "__andamio_at 'account delete'" -s y
+complete -c andamio -n "__andamio_at 'account resend-verification'" -l help
+complete -c andamio -n "__andamio_at 'account resend-verification'" -s h
+complete -c andamio -n "__andamio_at 'account status'" -l help
+complete -c andamio -n "__andamio_at 'account status'" -s h
 complete -c andamio -n "__andamio_at 'apikey' 0" -a 'request rotate delete list profile usage'
 complete -c andamio -n "__andamio_at 'apikey'" -l help
 complete -c andamio -n "__andamio_at 'apikey'" -s h

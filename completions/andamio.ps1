@@ -4,7 +4,11 @@
 Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subs = @{
-        'andamio' = @('login', 'logout', 'status', 'refresh', 'completion', 'sandbox', 'apikey')
+        'andamio' = @('login', 'logout', 'status', 'refresh', 'completion', 'sandbox', 'apikey', 'account')
+        'andamio account' = @('status', 'resend-verification', 'delete')
+        'andamio account delete' = @()
+        'andamio account resend-verification' = @()
+        'andamio account status' = @()
         'andamio apikey' = @('request', 'rotate', 'delete', 'list', 'profile', 'usage')
         'andamio apikey delete' = @()
         'andamio apikey list' = @()
@@ -37,6 +41,24 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         'andamio' = @{
             '--help' = 'flag'
             '--version' = 'flag'
+            '-h' = 'flag'
+        }
+        'andamio account' = @{
+            '--help' = 'flag'
+            '-h' = 'flag'
+        }
+        'andamio account delete' = @{
+            '--help' = 'flag'
+            '--yes' = 'flag'
+            '-h' = 'flag'
+            '-y' = 'flag'
+        }
+        'andamio account resend-verification' = @{
+            '--help' = 'flag'
+            '-h' = 'flag'
+        }
+        'andamio account status' = @{
+            '--help' = 'flag'
             '-h' = 'flag'
         }
         'andamio apikey' = @{
