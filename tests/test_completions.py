@@ -20,7 +20,7 @@ from andamio_cli.completion_gen import model, render
 
 COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"
 BASH_FILE = COMPLETIONS / FILES["bash"]
-SUBCOMMANDS = ["login", "logout", "status", "refresh", "completion", "sandbox", "apikey"]
+SUBCOMMANDS = ["login", "logout", "status", "refresh", "completion", "sandbox", "apikey", "account"]
 APIKEY = ["request", "rotate", "delete", "list", "profile", "usage"]
 NETWORKS = ["preprod", "mainnet", "sandbox"]
 GLOBALS = [
@@ -80,6 +80,8 @@ def test_model(root):
     tree = model(root)
     assert tree[""]["subcommands"] == SUBCOMMANDS
     assert tree["apikey"]["subcommands"] == APIKEY
+    assert tree["account"]["subcommands"] == ["status", "resend-verification", "delete"]
+    assert tree["sandbox"]["options"]["--rotate"] == ("new-key", "extend")
     assert tree[""]["options"]["--network"] == tuple(NETWORKS)
     assert tree["login"]["options"]["--skey"] == "file"
     assert tree["login"]["options"]["--alias"] is None
