@@ -62,7 +62,7 @@ def test_misbehaving_keyring_is_a_clean_exit_3(sandbox, tmp_path, backend, comma
         andamio_command() + args, input=stdin, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 3, result.stderr
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 30  # deadlines of 1 s; the hang is 3600 s
     assert result.stdout == ""
     assert_one_error(result.stderr, message)
     for hint in STORE_HINTS:

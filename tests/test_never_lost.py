@@ -109,7 +109,7 @@ def test_issued_key_is_printed_when_it_cannot_be_saved(sandbox, tmp_path, failur
     assert STORE_FAILURES[failure][1] in result.stderr
     assert new_key not in result.stderr and sandbox.dev.api_key not in result.stderr
     assert after == before
-    assert seconds < 10
+    assert seconds < 30  # deadlines of 1 s; the hang is 3600 s
     assert [r.route for r in sandbox.requests] == [
         "key/rotate" if name == SEED_KEY else "key/request"
     ]

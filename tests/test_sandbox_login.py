@@ -28,9 +28,11 @@ from andamio_cli.auth.wallet import (
 
 
 def test_wallet_login_full_flow(sb):
+    now = time.time()
+    sb.state.clock = lambda: now
     session, r = login_tokens(sb)
     assert set(session) == {"session_id", "nonce", "expires_at"}
-    assert 299 <= parse_iso(session["expires_at"]) - time.time() <= 300
+    assert 299 < parse_iso(session["expires_at"]) - now <= 300
     assert r.status == 200, r.body
     body = r.json
     assert set(body) == TOKEN_FIELDS
@@ -43,7 +45,7 @@ def test_wallet_login_full_flow(sb):
     assert ISO_Z.fullmatch(body["jwt"]["expires_at"]) and body["refresh_token"]["token"].startswith(
         "rt_"
     )
-    assert 29 * 86400 < parse_iso(body["refresh_token"]["expires_at"]) - time.time() <= 30 * 86400
+    assert 30 * 86400 - 1 < parse_iso(body["refresh_token"]["expires_at"]) - now <= 30 * 86400
     assert profile(sb, sb.dev, jwt=body["jwt"]["token"]).status == 200
     again = call(
         sb,
@@ -92,7 +94,6 @@ def test_wallet_login_rejects_a_bad_signature(sb):
 
 
 def test_expired_or_unknown_session_is_refused(sb):
-    sb.session_ttl = 0.2
     s = call(
         sb,
         "POST",
@@ -100,7 +101,7 @@ def test_expired_or_unknown_session_is_refused(sb):
         {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
         {"X-API-Key": sb.dev.api_key},
     ).json
-    time.sleep(0.3)
+    sb.advance(sb.session_ttl)
     sig = sign_nonce(sb.dev.seed, s["nonce"])
     for sid in (s["session_id"], str(uuid.uuid4())):
         r = call(

@@ -11,7 +11,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import time
 from collections import deque
 
 from andamio_cli.auth.wallet import base_address, key_hash, public_key
@@ -135,7 +134,7 @@ class Sandbox:
             address = base_address(key_hash(public_key(st.wallet_seed)), _STAKE_HASH)
             user = st.add_user(SEED_ALIAS, "starter", address)
             st.seeded_user_id = user.user_id
-        now = time.time()
+        now = st.clock()
         live = [k for k in st.keys_of(user.user_id) if k.expires_at > now]
         key = next((k for k in live if k.name == SEED_KEY_NAME), live[0] if live else None)
         if key is None:
@@ -241,6 +240,12 @@ class Sandbox:
             if not verified:
                 user.verification_sends = []
             self.state.save()
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock forward, so tokens, sessions and keys expire without a wait."""
+        with self.state.lock:
+            earlier = self.state.clock
+            self.state.clock = lambda: earlier() + seconds
 
     def mint_jwt(self, dev: Developer, ttl: float | None = None) -> str:
         """A fresh developer JWT for dev (jwt_ttl seconds unless ttl is given)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 from andamio_cli.sandbox.replies import Reply, body_object, nested, ok, snake
 from andamio_cli.sandbox.routes_keys import developer_route
@@ -30,7 +29,7 @@ def _resend_window(user, now: float) -> tuple[int, int]:
 @developer_route
 def email_status(sb, req, user, key) -> Reply:
     """GET email-status: verified or not, and whether (and when) a new mail can be sent."""
-    remaining, wait = _resend_window(user, time.time())
+    remaining, wait = _resend_window(user, sb.state.clock())
     sends = user.verification_sends
     return ok(
         {
@@ -50,7 +49,7 @@ def resend_verification(sb, req, user, key) -> Reply:
         return snake(400, details="the request body must be a JSON object")
     if user.email_verified:
         return nested(409, "email_already_verified", "Email is already verified")
-    now = time.time()
+    now = sb.state.clock()
     remaining, wait = _resend_window(user, now)
     if wait > 0:
         reason = "resend cool-down" if remaining else "daily resend limit reached"

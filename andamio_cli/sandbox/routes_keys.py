@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -36,9 +35,9 @@ def unverified() -> Reply:
     )
 
 
-def _rate_headers(user, counters: dict) -> list:
+def _rate_headers(user, counters: dict, now: float) -> list:
     daily = TIER_QUOTA[user.tier][1]
-    tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
+    tomorrow = datetime.fromtimestamp(now, timezone.utc).date() + timedelta(days=1)
     reset = int(
         datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=timezone.utc).timestamp()
     )
@@ -86,7 +85,7 @@ def developer_route(fn):
         user, key = auth
         counters = sb.state.count_call(user.user_id)
         reply = fn(sb, req, user, key)
-        reply.headers.extend(_rate_headers(user, counters))
+        reply.headers.extend(_rate_headers(user, counters, sb.state.clock()))
         return reply
 
     route.__doc__ = fn.__doc__
@@ -132,7 +131,7 @@ def key_request(sb, req, user, key) -> Reply:
             f"maximum API key limit ({cap}) reached for your tier; "
             "delete a key or upgrade your tier",
         )
-    return ok(sb.state.add_key(user.user_id, name, days).view())
+    return ok(sb.state.add_key(user.user_id, name, days).view(sb.state.clock()))
 
 
 @developer_route
@@ -149,11 +148,11 @@ def key_rotate(sb, req, user, key) -> Reply:
     days = _days(body, found.expires_in_days)
     if days is None:
         return snake(422, details=_DAYS_RULE)
-    now = time.time()
+    now = sb.state.clock()
     found.expires_in_days = days
     if sb.rotate_mode == "new-key":
         found.secret, found.created_at, found.expires_at = new_key_secret(), now, now + days * DAY
-        return ok(found.view())
+        return ok(found.view(sb.state.clock()))
     found.expires_at = max(now, found.expires_at) + days * DAY
     return ok({"confirmation": f"API key expiration extended to {iso(found.expires_at)}"})
 
@@ -178,7 +177,7 @@ def _wrap(sb, obj: dict) -> dict:
 @developer_route
 def profile_get(sb, req, user, key) -> Reply:
     """GET profile/get: the developer profile with raw keys (the client must mask them)."""
-    keys = [k.view(with_id=True) for k in sb.state.keys_of(user.user_id)]
+    keys = [k.view(sb.state.clock(), with_id=True) for k in sb.state.keys_of(user.user_id)]
     return ok(
         _wrap(
             sb,
@@ -264,7 +263,7 @@ def v1_request(sb, req) -> Reply:
         return camel(
             429, details=f"tier_limit_exceeded: maximum API key limit ({cap}) reached for your tier"
         )
-    return ok(sb.state.add_key(user.user_id, name, days).view())
+    return ok(sb.state.add_key(user.user_id, name, days).view(sb.state.clock()))
 
 
 def v1_rotate(sb, req) -> Reply:
@@ -276,7 +275,7 @@ def v1_rotate(sb, req) -> Reply:
     found = sb.state.find_key(user.user_id, name=name)
     if found is None:
         return snake(404, details="no API key with this name")
-    now = time.time()
+    now = sb.state.clock()
     if found.expires_at - now > DAY:
         return snake(
             409,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -106,7 +105,7 @@ def login_complete(sb, req) -> Reply:
         return flat_code(
             401, "session_already_used", "this login session was already used; start a new one"
         )
-    if sess is None or sess.expires_at <= time.time():
+    if sess is None or sess.expires_at <= sb.state.clock():
         return flat_code(
             401, "session_expired", "login session not found or expired; start a new one"
         )

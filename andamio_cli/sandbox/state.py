@@ -10,6 +10,7 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -53,8 +54,8 @@ class ApiKey:
     expires_at: float
     expires_in_days: int
 
-    def view(self, with_id: bool = False) -> dict:
-        """The key object as the gateway returns it."""
+    def view(self, now: float, with_id: bool = False) -> dict:
+        """The key object as the gateway returns it at time `now`."""
         out: dict[str, object] = {"id": self.id} if with_id else {}
         out.update(
             {
@@ -63,7 +64,7 @@ class ApiKey:
                 "created_at": iso(self.created_at),
                 "expires_at": iso(self.expires_at),
                 "expires_in_days": self.expires_in_days,
-                "is_active": self.expires_at > time.time(),
+                "is_active": self.expires_at > now,
             }
         )
         return out
@@ -109,6 +110,8 @@ class State:
     wallet_seed: bytes | None = None
     path: str | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # The emulator's "now" (epoch seconds); tests replace it to expire tokens without sleeping.
+    clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def add_user(self, alias: str, tier: str, address: str | None = None) -> User:
         """Create a developer account."""
@@ -116,13 +119,13 @@ class State:
             raise ValueError(f"unknown tier {tier!r}; expected one of {', '.join(TIER_KEY_CAP)}")
         if any(u.alias == alias for u in self.users.values()):
             raise ValueError(f"alias {alias!r} is taken")
-        user = User(str(uuid.uuid4()), alias, tier, time.time(), address)
+        user = User(str(uuid.uuid4()), alias, tier, self.clock(), address)
         self.users[user.user_id] = user
         return user
 
     def add_key(self, user_id: str, name: str, days: int) -> ApiKey:
         """Create an API key for a user (no cap check)."""
-        now = time.time()
+        now = self.clock()
         key = ApiKey(
             str(uuid.uuid4()), user_id, name, new_key_secret(), now, now + days * DAY, days
         )
@@ -136,7 +139,7 @@ class State:
     def key_by_secret(self, secret: str | None) -> ApiKey | None:
         """The unexpired key with this secret whose owner still exists."""
         for key in self.keys:
-            if secret and hmac_eq(key.secret, secret) and key.expires_at > time.time():
+            if secret and hmac_eq(key.secret, secret) and key.expires_at > self.clock():
                 return key if key.user_id in self.users else None
         return None
 
@@ -161,7 +164,7 @@ class State:
 
     def mint_jwt(self, user: User, ttl: float) -> tuple[str, float]:
         """Return a developer JWT and its expiry time."""
-        now = time.time()
+        now = self.clock()
         exp = math.ceil(now + ttl)
         payload = {
             "sub": user.user_id,
@@ -175,7 +178,7 @@ class State:
 
     def jwt_user(self, token: str) -> User | None:
         """The developer a valid, unexpired developer JWT belongs to."""
-        payload = jwt.decode(token, self.secret)
+        payload = jwt.decode(token, self.secret, now=self.clock())
         if not payload or payload.get("typ") != "developer":
             return None
         return self.users.get(payload.get("sub"))
@@ -183,20 +186,20 @@ class State:
     def mint_refresh(self, user: User) -> tuple[str, float]:
         """Return a new single-use refresh token and its expiry time."""
         token = "rt_" + secrets.token_urlsafe(32)
-        exp = time.time() + REFRESH_TTL
+        exp = self.clock() + REFRESH_TTL
         self.refresh[token] = {"user_id": user.user_id, "expires_at": exp}
         return token, exp
 
     def spend_refresh(self, token: str) -> User | None:
         """Consume a refresh token; its user if it was live, else None."""
         record = self.refresh.pop(token, None) if isinstance(token, str) else None
-        if record is None or record["expires_at"] <= time.time():
+        if record is None or record["expires_at"] <= self.clock():
             return None
         return self.users.get(record["user_id"])
 
     def count_call(self, user_id: str) -> dict:
         """Count one consumed call for the user; return the usage counters."""
-        now = datetime.now(timezone.utc)
+        now = datetime.fromtimestamp(self.clock(), timezone.utc)
         day, month = now.strftime("%Y-%m-%d"), now.strftime("%Y-%m")
         rec = self.usage.setdefault(user_id, {"day": day, "daily": 0, "month": month, "monthly": 0})
         if rec["day"] != day:
@@ -209,7 +212,7 @@ class State:
 
     def new_session(self, alias: str, address: str, ttl: float) -> Session:
         """Open a wallet login session with a fresh nonce."""
-        sess = Session(str(uuid.uuid4()), alias, address, secrets.token_hex(32), time.time() + ttl)
+        sess = Session(str(uuid.uuid4()), alias, address, secrets.token_hex(32), self.clock() + ttl)
         self.sessions[sess.session_id] = sess
         return sess
 
