@@ -78,20 +78,22 @@ def profile(sb, dev, jwt=None, key=None):
     return call(sb, "GET", DEV + "profile/get", headers=headers)
 
 
+def open_session(sb, alias="sandbox-dev", address=None, headers=None):
+    """POST login/session (with the seeded developer's API key unless headers are given)."""
+    body = {"alias": alias, "wallet_address": address or sb.dev.address}
+    if headers is None:
+        headers = {"X-API-Key": sb.dev.api_key}
+    return call(sb, "POST", AUTH + "login/session", body, headers)
+
+
+def complete_session(sb, session_id, signature):
+    """POST login/complete with the seeded developer's API key."""
+    body = {"session_id": session_id, "signature": signature}
+    return call(sb, "POST", AUTH + "login/complete", body, {"X-API-Key": sb.dev.api_key})
+
+
 def login_tokens(sb, seed=None, address=None, alias="sandbox-dev"):
-    s = call(
-        sb,
-        "POST",
-        AUTH + "login/session",
-        {"alias": alias, "wallet_address": address or sb.dev.address},
-        {"X-API-Key": sb.dev.api_key},
-    )
+    s = open_session(sb, alias, address)
     assert s.status == 200, s.body
     sig = sign_nonce(seed or sb.dev.seed, s.json["nonce"])
-    return s.json, call(
-        sb,
-        "POST",
-        AUTH + "login/complete",
-        {"session_id": s.json["session_id"], "signature": sig},
-        {"X-API-Key": sb.dev.api_key},
-    )
+    return s.json, complete_session(sb, s.json["session_id"], sig)

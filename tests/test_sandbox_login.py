@@ -12,7 +12,9 @@ from sandbox_client import (
     TOKEN_FIELDS,
     UNAUTHORIZED,
     call,
+    complete_session,
     login_tokens,
+    open_session,
     parse_iso,
     profile,
 )
@@ -47,16 +49,7 @@ def test_wallet_login_full_flow(sb):
     )
     assert 30 * 86400 - 1 < parse_iso(body["refresh_token"]["expires_at"]) - now <= 30 * 86400
     assert profile(sb, sb.dev, jwt=body["jwt"]["token"]).status == 200
-    again = call(
-        sb,
-        "POST",
-        AUTH + "login/complete",
-        {
-            "session_id": session["session_id"],
-            "signature": sign_nonce(sb.dev.seed, session["nonce"]),
-        },
-        {"X-API-Key": sb.dev.api_key},
-    )
+    again = complete_session(sb, session["session_id"], sign_nonce(sb.dev.seed, session["nonce"]))
     assert (again.status, again.json["code"]) == (401, "session_already_used")
 
 
@@ -74,43 +67,19 @@ def test_wallet_login_rejects_wrong_key_and_wrong_address(sb):
 
 
 def test_wallet_login_rejects_a_bad_signature(sb):
-    s = call(
-        sb,
-        "POST",
-        AUTH + "login/session",
-        {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
-        {"X-API-Key": sb.dev.api_key},
-    ).json
+    s = open_session(sb).json
     sig = sign_nonce(sb.dev.seed, s["nonce"] + "x")
-    r = call(
-        sb,
-        "POST",
-        AUTH + "login/complete",
-        {"session_id": s["session_id"], "signature": sig},
-        {"X-API-Key": sb.dev.api_key},
-    )
+    r = complete_session(sb, s["session_id"], sig)
     assert r.status == 401 and set(r.json) == {"code", "message"}
     assert r.json["code"] == "signature_verification_failed"
 
 
 def test_expired_or_unknown_session_is_refused(sb):
-    s = call(
-        sb,
-        "POST",
-        AUTH + "login/session",
-        {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
-        {"X-API-Key": sb.dev.api_key},
-    ).json
+    s = open_session(sb).json
     sb.advance(sb.session_ttl)
     sig = sign_nonce(sb.dev.seed, s["nonce"])
     for sid in (s["session_id"], str(uuid.uuid4())):
-        r = call(
-            sb,
-            "POST",
-            AUTH + "login/complete",
-            {"session_id": sid, "signature": sig},
-            {"X-API-Key": sb.dev.api_key},
-        )
+        r = complete_session(sb, sid, sig)
         assert (r.status, r.json["code"]) == (401, "session_expired")
 
 
@@ -130,12 +99,7 @@ def test_login_session_validates_input(sb, body):
 
 
 def test_login_session_needs_an_api_key_and_old_route_is_gone(sb):
-    r = call(
-        sb,
-        "POST",
-        AUTH + "login/session",
-        {"alias": "sandbox-dev", "wallet_address": sb.dev.address},
-    )
+    r = open_session(sb, headers={})  # no API key
     assert (r.status, r.json["message"]) == (401, UNAUTHORIZED)
     r = call(sb, "POST", AUTH + "account/login", {})
     assert (r.status, r.json["error"]) == (410, "gone")
