@@ -94,7 +94,13 @@ class AppContext:
     def out(self):
         from andamio_cli.output import Output
 
-        return Output(self.options.output, self.stdout, tty=self.stdout_tty, color=self.color)
+        return Output(
+            self.options.output,
+            self.stdout,
+            tty=self.stdout_tty,
+            color=self.color,
+            width=_terminal_width(self.stdout, self.env),
+        )
 
     # --- prompts -------------------------------------------------------------
 
@@ -199,6 +205,16 @@ class AppContext:
     def close(self) -> None:
         if self._gateway is not None:
             self._gateway.close()
+
+
+def _terminal_width(stream: Any, env: dict) -> int:
+    """Columns of the terminal on `stream`, else COLUMNS, else 80."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        pass
+    columns = env.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else 80
 
 
 def _isatty(stream: Any) -> bool:

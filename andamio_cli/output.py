@@ -4,23 +4,49 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any, Sequence, TextIO
 
 from andamio_cli.errors import AndamioError
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# What json.dumps leaves raw: C1 controls (\x9b is a one-byte CSI), bidi and line separators.
-_UNSAFE_IN_JSON = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control, format (bidi, zero-width, tags), surrogate, private-use, unassigned, and the
+# line/paragraph separators: shown escaped, never handed to a terminal or a spreadsheet.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return (
+        f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    )
 
 
 def inert(value: Any) -> str:
-    """Text safe for a terminal: control characters and escapes are shown, not obeyed."""
+    """Text safe for a terminal: control characters, escapes and invisible Unicode are shown."""
     text = "" if value is None else str(value)
-    return _UNSAFE.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
+    if text.isprintable():  # the common case; isprintable() is False for every hidden category
+        return text
+    return "".join(_escape(ch) if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_text(document: Any, indent: int | None = 2) -> str:
+    """RFC 8259 JSON in which every hidden character is a `\\uXXXX` escape (lone surrogates too)."""
+    text = json.dumps(document, indent=indent, ensure_ascii=False)
+    if text.isascii():
+        return text
+    # json.dumps escaped C0 controls; DEL, C1 and the other hidden characters it leaves raw.
+    return "".join(
+        _json_escape(ch) if ord(ch) >= 0x7F and unicodedata.category(ch) in _HIDDEN else ch
+        for ch in text
     )
 
 
@@ -34,18 +60,46 @@ def mask(secret: object) -> str:
     return (prefix.group(1) if prefix else "") + "…" + secret[-4:]
 
 
+def cell(value: Any, *, human: bool = False) -> str:
+    """One value as text: booleans yes/no for people, true/false for machines; inert."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return ("yes" if value else "no") if human else ("true" if value else "false")
+    return inert(value)
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ gets a leading '."""
+    text = cell(value)
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return "'" + text if text.startswith(_FORMULA_START) and not is_number else text
+
+
 class Output:
     """Writes results to stdout in the chosen format; text is rich on a terminal only."""
 
-    def __init__(self, fmt: str, stream: TextIO, *, tty: bool, color: bool) -> None:
+    def __init__(
+        self, fmt: str, stream: TextIO, *, tty: bool, color: bool, width: int = 80
+    ) -> None:
         self.fmt = fmt
         self.stream = stream
         self.tty = tty
         self.color = color
+        self.width = width
+
+    @property
+    def human(self) -> bool:
+        """Rich text for a person at a terminal (dates with relative times, yes/no)."""
+        return self.fmt == "text" and self.tty
+
+    @property
+    def unicode(self) -> bool:
+        encoding = (getattr(self.stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        return encoding == "utf8"
 
     def json(self, document: Any) -> None:
-        text = json.dumps(document, indent=2, ensure_ascii=False)
-        self.stream.write(_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+        self.stream.write(json_text(document) + "\n")
 
     def line(self, text: str) -> None:
         """One line of text, shown inert."""
@@ -58,43 +112,41 @@ class Output:
         else:
             self.table(["Field", "Value"], [list(r) for r in rows], header=False)
 
-    def table(self, columns: list[str], rows: list[list[Any]], *, header: bool = True) -> None:
-        """Rows as a rich table (terminal), tab-separated lines (piped), CSV or Markdown."""
-        cells = [[inert(c) for c in row] for row in rows]
+    def table(
+        self,
+        columns: list[str],
+        rows: list[list[Any]],
+        *,
+        header: bool = True,
+        keep: int = 0,
+        styles: Sequence[str | None] | None = None,
+        give_way: dict[int, str] | None = None,
+    ) -> None:
+        """Rows as a rich table (terminal), tab-separated lines (piped), CSV or Markdown.
+
+        Column `keep` (a key's name) is never cut or wrapped; on a terminal the others give way.
+        """
         if self.fmt == "csv":
             import csv
 
             writer = csv.writer(self.stream, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows(cells)
-        elif self.fmt == "markdown":
+            writer.writerow([csv_cell(c) for c in columns])
+            writer.writerows([csv_cell(c) for c in row] for row in rows)
+            return
+        cells = [[cell(c, human=self.human) for c in row] for row in rows]
+        if self.fmt == "markdown":
             esc = [[c.replace("|", "\\|") for c in row] for row in cells]
             self.line("| " + " | ".join(columns) + " |")
             self.line("|" + "|".join("---" for _ in columns) + "|")
             for row in esc:
                 self.line("| " + " | ".join(row) + " |")
         elif self.tty:
-            self._rich_table(columns, cells, header)
+            from andamio_cli.tables import render
+
+            render(self, columns, cells, header=header, keep=keep, styles=styles, give_way=give_way)
         else:
             for row in cells:
                 self.stream.write("\t".join(row) + "\n")
-
-    def _rich_table(self, columns: list[str], cells: list[list[str]], header: bool) -> None:
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-
-        console = Console(
-            file=self.stream, force_terminal=True, no_color=not self.color, highlight=False
-        )
-        table = Table(show_header=header, pad_edge=False)
-        if not header:
-            table.box = None
-        for name in columns:
-            table.add_column(name, style="bold" if not header and name == "Field" else None)
-        for row in cells:
-            table.add_row(*(Text(c) for c in row))
-        console.print(table)
 
 
 def error_text(error: AndamioError, *, color: bool) -> str:

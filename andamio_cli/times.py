@@ -51,3 +51,10 @@ def date_and_relative(when: float, now: float) -> str:
     day = datetime.fromtimestamp(int(when), timezone.utc).strftime("%Y-%m-%d")
     words = f"in {span(when - now)}" if when > now else f"expired {span(now - when)} ago"
     return f"{day} ({words})"
+
+
+def date_and_age(when: float, now: float) -> str:
+    """`2026-11-23 (7 days ago)`: a past moment, such as when a key was created."""
+    day = datetime.fromtimestamp(int(when), timezone.utc).strftime("%Y-%m-%d")
+    words = f"{span(now - when)} ago" if when <= now else f"in {span(when - now)}"
+    return f"{day} ({words})"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 from andamio_cli import api
 from andamio_cli.errors import (
@@ -172,6 +171,8 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
                 "`andamio login --with-key`."
             )
         return
+    if ctx.options.quiet and ctx.options.output != "json":
+        return  # -q: nothing unless a new key was issued
     if ctx.options.output == "text":
         ctx.out.line(reply["confirmation"])
     else:
@@ -187,80 +188,9 @@ def delete(ctx, name_or_id: str, yes: bool) -> None:
         ctx.settings.update(ctx.profile, key_name=None)
         ctx.note(f"Removed the local copy of {name_or_id} from profile {ctx.profile}.")
     document = {"deleted": True, **reply}
+    if ctx.options.quiet and ctx.options.output != "json":
+        return  # -q: the exit code says it all
     if ctx.options.output == "text":
         ctx.out.line(reply["confirmation"])
     else:
         ctx.out.record(document, list(document.items()))
-
-
-def _days_left(expires_at: object) -> int | None:
-    from andamio_cli.times import parse_time
-
-    when = parse_time(expires_at)
-    return None if when is None else int((when - time.time()) // 86400)
-
-
-def list_keys(ctx) -> None:
-    from andamio_cli.output import mask
-
-    keys = api.get_profile(ctx.gateway(), _developer_creds(ctx)).get("active_keys", [])
-    items = []
-    for key in (k for k in keys if isinstance(k, dict)):
-        ctx.remember(key.get("api_key") if isinstance(key.get("api_key"), str) else None)
-        items.append(
-            {
-                "name": key.get("name"),
-                "api_key": mask(key.get("api_key")) or None,
-                "created_at": key.get("created_at"),
-                "expires_at": key.get("expires_at"),
-                "days_left": _days_left(key.get("expires_at")),
-                "is_active": key.get("is_active"),
-            }
-        )
-    if ctx.options.output == "json":
-        ctx.out.json(items)
-        return
-    columns = ["NAME", "KEY", "CREATED", "EXPIRES", "DAYS LEFT", "ACTIVE"]
-    rows = [["" if v is None else v for v in item.values()] for item in items]
-    if not rows:
-        ctx.note("No keys.")
-    ctx.out.table(columns, rows)
-
-
-def profile(ctx) -> None:
-    body = api.get_profile(ctx.gateway(), _developer_creds(ctx))
-    keys = body.get("active_keys")
-    rows = [
-        ("user_id", body.get("user_id", "")),
-        ("alias", body.get("alias", "")),
-        ("tier", body.get("tier", "")),
-        ("created_at", body.get("created_at", "")),
-        ("active_keys", len(keys) if isinstance(keys, list) else ""),
-    ]
-    ctx.out.record(body, rows)
-
-
-def usage(ctx) -> None:
-    body = api.get_usage(ctx.gateway(), _developer_creds(ctx))
-
-    def triple(prefix: str, remaining: str) -> str:
-        parts = [
-            body.get(f"{prefix}_quota_consumed"),
-            body.get(f"{prefix}_quota_limit"),
-            body.get(remaining),
-        ]
-        return (
-            ""
-            if all(p is None for p in parts)
-            else "{} / {} ({} left)".format(*("?" if p is None else p for p in parts))
-        )
-
-    windows = body.get("rate_limit_windows")
-    rows = [
-        ("daily", triple("daily", "remaining_daily")),
-        ("monthly", triple("monthly", "remaining_monthly")),
-        ("tier", body.get("subscription_tier", "")),
-        ("expiration", body.get("expiration", "")),
-        ("rate_limits", ", ".join(map(str, windows)) if isinstance(windows, list) else ""),
-    ]
-    ctx.out.record(body, rows)

@@ -72,22 +72,22 @@ def delete(
 @apikey_app.command("list")
 def list_keys(ctx: typer.Context) -> None:
     """List the profile's keys (secrets masked)."""
-    from andamio_cli.actions import apikey as keys
+    from andamio_cli.actions import apikey_read
 
-    keys.list_keys(ctx.obj)
+    apikey_read.list_keys(ctx.obj)
 
 
 @apikey_app.command()
 def profile(ctx: typer.Context) -> None:
     """Show the developer profile."""
-    from andamio_cli.actions import apikey as keys
+    from andamio_cli.actions import apikey_read
 
-    keys.profile(ctx.obj)
+    apikey_read.profile(ctx.obj)
 
 
 @apikey_app.command()
 def usage(ctx: typer.Context) -> None:
     """Show quota usage and rate-limit windows."""
-    from andamio_cli.actions import apikey as keys
+    from andamio_cli.actions import apikey_read
 
-    keys.usage(ctx.obj)
+    apikey_read.usage(ctx.obj)
