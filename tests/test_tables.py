@@ -15,7 +15,7 @@ import termios
 import time
 
 import pytest
-from conftest import andamio_command
+from conftest import andamio_command, clean_env
 
 from andamio_cli.sandbox.state import DAY
 
@@ -23,19 +23,14 @@ SPACED = "deploy key for prod"
 
 
 def _clean_env(sb, **extra) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k not in ("NO_COLOR", "COLUMNS")
-    }
-    env.update(
+    return clean_env(
+        COLUMNS=None,
         ANDAMIO_BASE_URL=sb.url,
         ANDAMIO_API_KEY=sb.dev.api_key,
         ANDAMIO_DEV_JWT=sb.dev.jwt,
         ANDAMIO_CREDENTIAL_STORE="file",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 def run_in_terminal(args, env, columns, timeout=60.0):
@@ -253,7 +248,10 @@ def test_quiet_keeps_only_the_essential_value(sandbox, tmp_path):
     assert run_piped(["-q", "apikey", "list"], env)[1:] == ("sandbox-default\n", "")
     assert run_piped(["apikey", "request", "quiet-one"], env)[0] == 0
     code, out, err = run_piped(["apikey", "rotate", "quiet-one", "--yes", "-q"], env)
-    assert (code, out, err) == (0, "", "")  # the sandbox extends: no new key, nothing printed
+    assert code == 0 and err == "" and out.startswith("ant_pp_") and out.count("\n") == 1
+    sandbox.rotate_mode = "extend"  # no new key: nothing to print
+    code, out, err = run_piped(["apikey", "rotate", "quiet-one", "--yes", "-q"], env)
+    assert (code, out, err) == (0, "", "")
     code, out, err = run_piped(["apikey", "delete", "quiet-one", "--yes", "-q"], env)
     assert (code, out, err) == (0, "", "")
     assert run_piped(["apikey", "list", "-q"], env)[1] == "sandbox-default\n"
