@@ -191,18 +191,27 @@ def e2e_env(tmp_path, **extra: str | None) -> dict:
     )
 
 
+def run_cli(args, env: dict, *, stdin: str | None = None, timeout: float = 60):
+    """The installed CLI as a subprocess with exactly `env` (make it with clean_env or e2e_env).
+
+    Text in, text out; without `stdin` its standard input is /dev/null.
+    """
+    return subprocess.run(
+        andamio_command() + list(args),
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 @pytest.fixture
 def run_andamio(tmp_path):
     """Run the real CLI as a subprocess with a clean environment and its own config dir."""
 
     def run(args, *, env=None, stdin="", timeout=60) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            andamio_command() + list(args),
-            input=stdin,
-            env=e2e_env(tmp_path, **(env or {})),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_cli(args, e2e_env(tmp_path, **(env or {})), stdin=stdin, timeout=timeout)
 
     return run

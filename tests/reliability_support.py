@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+
+import pytest
 
 from andamio_cli.credentials import FileStore
 from andamio_cli.output import mask
@@ -88,3 +91,11 @@ def closed_port() -> int:
 
 
 STORE_KEY = "ant_pp_STORETEST0000000000000000000000000wxyz"
+
+
+def need_real_keyring() -> None:
+    """Skip without gnome-keyring and D-Bus (fail instead where ANDAMIO_REQUIRE_REAL_KEYRING=1)."""
+    if not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")):
+        if REQUIRED:
+            pytest.fail("dbus-run-session and gnome-keyring-daemon are required in CI")
+        pytest.skip("gnome-keyring / dbus not installed")

@@ -8,8 +8,7 @@ from v1_support import (
     PREPROD_HOST,
     PROD_HOST,
     V1,
-    logged_in,
-    v1_unit_env,
+    v1_cli,
 )
 
 from andamio_cli.errors import InvalidInputError
@@ -63,11 +62,8 @@ def test_check_base_url_rejects_look_alikes_of_the_v1_hosts(url):
     ],
 )
 def test_cli_with_a_rejected_url_sends_nothing(cli, gateway, url):
-    result = cli(
-        ["--base-url", url, "apikey", "request", "legacy-key", "--api", "v1"],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
+    result = v1_cli(
+        cli, gateway, ["--base-url", url, "apikey", "request", "legacy-key", "--api", "v1"]
     )
     assert result.exit_code == 4
     assert result.stdout == ""
@@ -82,7 +78,9 @@ def test_cli_with_a_rejected_url_sends_nothing(cli, gateway, url):
 @pytest.mark.parametrize("host", V1_HOSTS)
 def test_cli_sends_v1_calls_to_an_allowed_v1_host(cli, gateway, host):
     gateway.expect("POST", f"{V1}/rotate", json={"confirmation": CONFIRMATION})
-    result = cli(
+    result = v1_cli(
+        cli,
+        gateway,
         [
             "--base-url",
             f"https://{host}/",
@@ -93,9 +91,6 @@ def test_cli_sends_v1_calls_to_an_allowed_v1_host(cli, gateway, host):
             "v1",
             "--yes",
         ],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == CONFIRMATION + "\n"

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
 
-import pytest
 from conftest import DEV_JWT, andamio_command, clean_env
 from reliability_support import (
-    REQUIRED,
     STORE_KEY,
+    need_real_keyring,
 )
 
 from andamio_cli.credentials import FileStore
@@ -114,11 +112,7 @@ wait
 
 
 def test_twenty_processes_share_the_real_keyring(tmp_path):
-    tools = [shutil.which("dbus-run-session"), shutil.which("gnome-keyring-daemon")]
-    if not all(tools):
-        if REQUIRED:
-            pytest.fail("dbus-run-session and gnome-keyring-daemon are required in CI")
-        pytest.skip("gnome-keyring / dbus not installed")
+    need_real_keyring()
     out = tmp_path / "out"
     out.mkdir()
     env = clean_env(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
 
-import pytest
-from conftest import DEV_JWT, andamio_command, clean_env
-from reliability_support import HERE, REQUIRED, STORE_HINTS
+from conftest import DEV_JWT, andamio_command, clean_env, run_cli
+from reliability_support import HERE, STORE_HINTS, need_real_keyring
 
 KEY = "ant_pp_KEYRINGTEST000000000000000000000000wxyz"
 
@@ -38,11 +36,7 @@ printf '%s\n' "$JWT" | "$@" login --with-token
 
 
 def test_store_and_read_through_the_real_secret_service(tmp_path):
-    tools = [shutil.which("dbus-run-session"), shutil.which("gnome-keyring-daemon")]
-    if not all(tools):
-        if REQUIRED:
-            pytest.fail("dbus-run-session and gnome-keyring-daemon are required in CI")
-        pytest.skip("gnome-keyring / dbus not installed")
+    need_real_keyring()
     env = _env(
         tmp_path,
         KEY=KEY,
@@ -72,14 +66,7 @@ def test_store_and_read_through_the_real_secret_service(tmp_path):
 
 def _run(tmp_path, args, stdin="", **env):
     started = time.monotonic()
-    result = subprocess.run(
-        andamio_command() + args,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path, **env),
-        timeout=60,
-    )
+    result = run_cli(args, _env(tmp_path, **env), stdin=stdin)
     return result, time.monotonic() - started
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import DEV_JWT, andamio_command, clean_env
+from conftest import DEV_JWT, clean_env, run_cli
 from reliability_support import (
     FAKE_ALT,
     HERE,
@@ -58,9 +58,7 @@ def test_misbehaving_keyring_is_a_clean_exit_3(sandbox, tmp_path, backend, comma
         **extra,
     )
     started = time.monotonic()
-    result = subprocess.run(
-        andamio_command() + args, input=stdin, env=env, capture_output=True, text=True, timeout=60
-    )
+    result = run_cli(args, env, stdin=stdin)
     assert result.returncode == 3, result.stderr
     assert time.monotonic() - started < 30  # deadlines of 1 s; the hang is 3600 s
     assert result.stdout == ""
@@ -98,14 +96,7 @@ def test_plaintext_keyring_present_but_not_chosen_is_refused(tmp_path):
         timeout=30,
     )
     assert probe.stdout.strip() == "keyrings.alt.file.PlaintextKeyring", probe.stderr
-    result = subprocess.run(
-        andamio_command() + ["login", "--with-key"],
-        input=STORE_KEY,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(["login", "--with-key"], env, stdin=STORE_KEY)
     assert result.returncode == 3, result.stderr
     assert result.stdout == ""
     assert_one_error(
@@ -129,38 +120,18 @@ def test_plaintext_keyring_chosen_explicitly_is_used(tmp_path, how):
         rc = tmp_path / "xdg-config" / "python_keyring" / "keyringrc.cfg"
         rc.parent.mkdir(parents=True)
         rc.write_text(f"[backend]\ndefault-keyring={backend}\n")
-    login = subprocess.run(
-        andamio_command() + ["login", "--with-key"],
-        input=STORE_KEY,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    login = run_cli(["login", "--with-key"], env, stdin=STORE_KEY)
     assert login.returncode == 0, login.stderr
     assert login.stdout == ""
     assert STORE_KEY not in login.stderr
-    token = subprocess.run(
-        andamio_command() + ["login", "--with-token"],
-        input=DEV_JWT + "\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    token = run_cli(["login", "--with-token"], env, stdin=DEV_JWT + "\n")
     assert token.returncode == 0, token.stderr
     stored = json.loads((tmp_path / "alt-store.json").read_text())
     assert stored == {
         "andamio-cli/default:api_key": STORE_KEY,
         "andamio-cli/default:dev_jwt": DEV_JWT,
     }
-    status = subprocess.run(
-        andamio_command() + ["status", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    status = run_cli(["status", "--json"], env)
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
     assert report["api_key_source"] == "keyring" and report["api_key"] == mask(STORE_KEY)

@@ -12,7 +12,7 @@ import time
 from functools import lru_cache
 
 import pytest
-from conftest import andamio_command, clean_env
+from conftest import andamio_command, clean_env, run_cli
 from reliability_support import (
     HERE,
     SEED_KEY,
@@ -137,13 +137,7 @@ def test_unusable_config_dir_fails_before_anything_is_issued(sandbox, tmp_path):
         ANDAMIO_API_KEY=sandbox.dev.api_key,
         ANDAMIO_DEV_JWT=sandbox.dev.jwt,
     )
-    result = subprocess.run(
-        andamio_command() + ["apikey", "request", "never-key", "--save"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(["apikey", "request", "never-key", "--save"], env)
     assert result.returncode == 1, result.stderr
     assert result.stdout == ""
     assert_one_error(result.stderr, "cannot read settings")

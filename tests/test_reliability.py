@@ -7,14 +7,13 @@ nothing lost, nothing leaked, the right number of attempts.
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import andamio_command, clean_env
+from conftest import clean_env, run_cli
 from reliability_support import (
     DNS_URL,
     MAYBE_DONE,
@@ -188,14 +187,7 @@ def run_case(case: Case, root, evil_url: str) -> Outcome:
             ANDAMIO_CONFIG_DIR=config, ANDAMIO_CREDENTIAL_STORE="file", ANDAMIO_BASE_URL=base_url
         )
         started = time.monotonic()
-        result = subprocess.run(
-            andamio_command() + options + args,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
+        result = run_cli(options + args, env)
         seconds = time.monotonic() - started
         routes = [r.route for r in sb.requests]
         return Outcome(

@@ -19,6 +19,7 @@ from v1_support import (
     V1_JWT,
     assert_bearer_only,
     logged_in,
+    v1_cli,
     v1_unit_env,
     write_profile_setting,
 )
@@ -35,12 +36,7 @@ from v1_support import (
 )
 def test_request_sends_bearer_only_and_exact_body(cli, gateway, extra, body):
     gateway.expect("POST", f"{V1}/request", json=KEY_REPLY)
-    result = cli(
-        ["apikey", "request", "legacy-key", "--api", "v1", *extra],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
-    )
+    result = v1_cli(cli, gateway, ["apikey", "request", "legacy-key", "--api", "v1", *extra])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == NEW_KEY + "\n"
     assert result.stderr.endswith("This key is shown once: store it now.\n")
@@ -74,11 +70,8 @@ def test_stored_developer_jwt_is_the_bearer_without_andamio_jwt(cli, gateway):
 )
 def test_rotate_sends_bearer_only_and_prints_confirmation_on_stdout(cli, gateway, extra, body):
     gateway.expect("POST", f"{V1}/rotate", json={"confirmation": CONFIRMATION})
-    result = cli(
-        ["apikey", "rotate", "legacy-key", "--api", "v1", "--yes", *extra],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
+    result = v1_cli(
+        cli, gateway, ["apikey", "rotate", "legacy-key", "--api", "v1", "--yes", *extra]
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == CONFIRMATION + "\n"
@@ -90,11 +83,8 @@ def test_rotate_sends_bearer_only_and_prints_confirmation_on_stdout(cli, gateway
 
 def test_rotate_json_output_is_the_confirmation_object(cli, gateway):
     gateway.expect("POST", f"{V1}/rotate", json={"confirmation": CONFIRMATION})
-    result = cli(
-        ["apikey", "rotate", "legacy-key", "--api", "v1", "--yes", "--json"],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
+    result = v1_cli(
+        cli, gateway, ["apikey", "rotate", "legacy-key", "--api", "v1", "--yes", "--json"]
     )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {"confirmation": CONFIRMATION}
@@ -103,12 +93,7 @@ def test_rotate_json_output_is_the_confirmation_object(cli, gateway):
 
 def test_rotate_uuid_is_sent_as_api_key_name_on_v1(cli, gateway):
     gateway.expect("POST", f"{V1}/rotate", json={"confirmation": CONFIRMATION})
-    result = cli(
-        ["apikey", "rotate", UUID, "--api", "v1", "--yes"],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
-    )
+    result = v1_cli(cli, gateway, ["apikey", "rotate", UUID, "--api", "v1", "--yes"])
     assert result.exit_code == 0, result.stderr
     assert result.stdout == CONFIRMATION + "\n"
     assert result.stderr == f"v1 has no key ids: {UUID} is sent as a key name.\n"
@@ -116,12 +101,7 @@ def test_rotate_uuid_is_sent_as_api_key_name_on_v1(cli, gateway):
 
 
 def test_rotate_without_tty_still_needs_yes_on_v1(cli, gateway):
-    result = cli(
-        ["apikey", "rotate", "legacy-key", "--api", "v1"],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
-    )
+    result = v1_cli(cli, gateway, ["apikey", "rotate", "legacy-key", "--api", "v1"])
     assert result.exit_code == 4
     assert result.stdout == ""
     assert result.stderr == (
@@ -181,7 +161,7 @@ def test_v1_name_at_the_upper_limit_is_sent(cli, gateway, command, length):
     ],
 )
 def test_v1_invalid_input_is_exit_4_and_sends_nothing(cli, gateway, args, message):
-    result = cli(args, env=v1_unit_env(), store=logged_in(), transport=gateway.transport)
+    result = v1_cli(cli, gateway, args)
     assert result.exit_code == 4
     assert result.stdout == ""
     assert result.stderr == f"Error: {message}\n"
@@ -190,11 +170,8 @@ def test_v1_invalid_input_is_exit_4_and_sends_nothing(cli, gateway, args, messag
 
 @pytest.mark.parametrize("token", ["two words", "caf\u00e9.jwt.value", "tab\tinside"])
 def test_unusable_andamio_jwt_is_exit_4_and_sends_nothing(cli, gateway, token):
-    result = cli(
-        ["apikey", "request", "legacy-key", "--api", "v1"],
-        env=v1_unit_env(ANDAMIO_JWT=token),
-        store=logged_in(),
-        transport=gateway.transport,
+    result = v1_cli(
+        cli, gateway, ["apikey", "request", "legacy-key", "--api", "v1"], ANDAMIO_JWT=token
     )
     assert result.exit_code == 4
     assert result.stdout == ""
@@ -227,12 +204,7 @@ def test_no_v1_token_is_exit_3_naming_andamio_jwt(cli, gateway):
 
 def test_env_api_version_v1_selects_v1(cli, gateway):
     gateway.expect("POST", f"{V1}/request", json=KEY_REPLY)
-    result = cli(
-        ["apikey", "request", "legacy-key"],
-        env=v1_unit_env(ANDAMIO_API_VERSION="v1"),
-        store=logged_in(),
-        transport=gateway.transport,
-    )
+    result = v1_cli(cli, gateway, ["apikey", "request", "legacy-key"], ANDAMIO_API_VERSION="v1")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == NEW_KEY + "\n"
     assert "shown once" in result.stderr
@@ -241,11 +213,8 @@ def test_env_api_version_v1_selects_v1(cli, gateway):
 
 def test_flag_beats_env_api_version(cli, gateway):
     gateway.expect("POST", f"{DEV}/key/request", json=KEY_REPLY)
-    result = cli(
-        ["apikey", "request", "legacy-key", "--api", "v2"],
-        env=v1_unit_env(ANDAMIO_API_VERSION="v1"),
-        store=logged_in(),
-        transport=gateway.transport,
+    result = v1_cli(
+        cli, gateway, ["apikey", "request", "legacy-key", "--api", "v2"], ANDAMIO_API_VERSION="v1"
     )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == NEW_KEY + "\n"
@@ -317,7 +286,7 @@ def test_invalid_profile_setting_is_exit_4_naming_the_file(cli, gateway, tmp_pat
     ],
 )
 def test_invalid_api_version_is_exit_4_and_sends_nothing(cli, gateway, args, env, message):
-    result = cli(args, env=v1_unit_env(**env), store=logged_in(), transport=gateway.transport)
+    result = v1_cli(cli, gateway, args, **env)
     assert result.exit_code == 4
     assert result.stdout == ""
     assert result.stderr.startswith(message)

@@ -10,8 +10,7 @@ from v1_support import (
     ROTATE_HINT,
     V1,
     V1_JWT,
-    logged_in,
-    v1_unit_env,
+    v1_cli,
 )
 
 # --- v1 error bodies: statusCode (request) and status_code (rotate) ---------------------------
@@ -94,7 +93,7 @@ def test_v1_error_bodies_give_message_and_exit_code(
     args = ["apikey", command, "legacy-key", "--api", "v1", "--json"] + (
         ["--yes"] if command == "rotate" else []
     )
-    result = cli(args, env=v1_unit_env(), store=logged_in(), transport=gateway.transport)
+    result = v1_cli(cli, gateway, args)
     assert result.exit_code == code
     assert result.stdout == ""
     error = json.loads(result.stderr)["error"]
@@ -106,12 +105,7 @@ def test_v1_error_bodies_give_message_and_exit_code(
 
 def test_v1_rotate_409_text_mode_explains_the_one_day_window(cli, gateway):
     gateway.expect("POST", f"{V1}/rotate", status=409, json=_snake(409, "Conflict"))
-    result = cli(
-        ["apikey", "rotate", "legacy-key", "--api", "v1", "--yes"],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
-    )
+    result = v1_cli(cli, gateway, ["apikey", "rotate", "legacy-key", "--api", "v1", "--yes"])
     assert result.exit_code == 6
     assert result.stdout == ""
     assert result.stderr == "Error: Conflict (HTTP 409, application/json)\n" + ROTATE_HINT
@@ -124,12 +118,7 @@ def test_v1_401_with_andamio_jwt_names_it_in_the_hint(cli, gateway):
         status=401,
         json=_camel(401, "Unauthorized: Invalid or missing credentials."),
     )
-    result = cli(
-        ["apikey", "request", "legacy-key", "--api", "v1"],
-        env=v1_unit_env(),
-        store=logged_in(),
-        transport=gateway.transport,
-    )
+    result = v1_cli(cli, gateway, ["apikey", "request", "legacy-key", "--api", "v1"])
     assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr == (

@@ -43,6 +43,11 @@ def v1_unit_env(**extra) -> dict:
     return {"ANDAMIO_JWT": V1_JWT, "ANDAMIO_API_KEY": ENV_API_KEY, **extra}
 
 
+def v1_cli(cli, gateway, args: list, **env):
+    """Run the CLI in-process, logged in, with v1_unit_env(**env), against the mock gateway."""
+    return cli(args, env=v1_unit_env(**env), store=logged_in(), transport=gateway.transport)
+
+
 def assert_bearer_only(request, token: str) -> None:
     assert request.headers.get_list("authorization") == [f"Bearer {token}"]
     assert "x-api-key" not in request.headers
