@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import clean_env
+from conftest import API_KEY, DEV_JWT, clean_env  # DEV_JWT expires in 2100
 
 # Never needed to print help, the version or a completion script.
 HEAVY = (
@@ -26,13 +26,6 @@ HEAVY = (
     "andamio_cli.sandbox",
     "andamio_cli.http",
     "andamio_cli.credentials",
-)
-
-API_KEY = "ant_pp_startup000000000000000000000000secretK"
-# Unsigned JWT with exp 2100 (status reads the expiry; it never verifies the signature).
-DEV_JWT = (
-    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSIsImFsaWFzIjoidW5pdCIsImV4cCI6NDEwMjQ0NDgwMH0"
-    ".c2lnbmF0dXJlLXNlY3JldA"
 )
 
 
