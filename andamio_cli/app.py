@@ -246,6 +246,10 @@ def _report(
     from andamio_cli.output import error_json, error_text, inert
 
     ctx = run.context
+    if ctx is not None and ctx.sent_credentials:
+        from andamio_cli.actions.apikey import explain_refusal
+
+        explain_refusal(ctx, error)
     if ctx is not None and ctx.options.output == "json" or ctx is None and _wants_json(args):
         text = error_json(error)
     else:

@@ -53,6 +53,7 @@ class AppContext:
         self.can_prompt = self.stdin_tty and self.stderr_tty and not options.no_input
         self.color = options.color and not self.env.get("NO_COLOR")
         self._secrets: set[str] = set()
+        self.sent_credentials: dict[str, str] = {}  # secret -> where it came from (env, keyring)
         self._gateway = None
         if options.timeout <= 0:
             raise InvalidInputError("--timeout must be a positive number of seconds")

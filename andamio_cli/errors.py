@@ -8,6 +8,7 @@ class AndamioError(Exception):
 
     kind = "error"
     exit_code = 1
+    detail: str | None = None  # the gateway's own words, short, for messages that lead with ours
 
     def __init__(
         self,
@@ -56,6 +57,12 @@ class ConflictError(AndamioError):
 class RateLimitedError(AndamioError):
     kind = "rate_limited"
     exit_code = 7
+
+
+class TierLimitError(RateLimitedError):
+    """The tier's key cap is reached: permanent, never retried."""
+
+    kind = "tier_limit"
 
 
 class BadReplyError(AndamioError):

@@ -6,6 +6,7 @@ import json
 import random
 import re
 import time
+from http import HTTPStatus
 from typing import Any, Callable
 
 import httpx
@@ -19,6 +20,7 @@ from andamio_cli.errors import (
     InvalidInputError,
     NotFoundError,
     RateLimitedError,
+    TierLimitError,
     UnreachableError,
 )
 from andamio_cli.redact import SECRET_HEADERS, redact_text
@@ -27,8 +29,10 @@ ATTEMPTS = 3
 MAX_RETRY_AFTER = 10.0
 RETRY_STATUSES = {408, 425, 429, 502, 503, 504}
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
+_PHRASES = {status.phrase.lower() for status in HTTPStatus}  # `Unauthorized`, `Not Found`
+_GENERIC_RE = re.compile(r"^[A-Z][A-Za-z ]+: ")  # `Unauthorized: Invalid or missing credentials.`
 CODE_ERRORS: dict[str, type[AndamioError]] = {
-    "tier_limit_exceeded": RateLimitedError,
+    "tier_limit_exceeded": TierLimitError,
     "rate_limit_exceeded": RateLimitedError,
     "quota_exceeded": RateLimitedError,
     "not_found": NotFoundError,
@@ -58,6 +62,8 @@ HINTS: dict[type[AndamioError], str] = {
     AuthError: "check your credentials with `andamio status`, or log in again with `andamio login`",
     NotFoundError: "see your keys with `andamio apikey list`",
     RateLimitedError: "wait a moment and try again",
+    TierLimitError: "delete a key (`andamio apikey list`, `andamio apikey delete NAME`) "
+    "or upgrade your tier",
 }
 
 
@@ -110,6 +116,12 @@ def error_from_response(response: httpx.Response) -> AndamioError:
         body = None
     message, code = _error_fields(body)
     status = response.status_code
+    detail = _detail(body)
+    if not code and status == 429 and "tier_limit_exceeded" in (message or ""):
+        code = "tier_limit_exceeded"  # v1 names it only in its details
+    if code == "tier_limit_exceeded" and (detail or message):  # the advice is the hint's, once
+        said = detail or message or ""
+        message = detail = said.replace("tier_limit_exceeded: ", "").split(";")[0].strip()
     cls: type[AndamioError]
     if 300 <= status < 400:
         cls = BadReplyError
@@ -122,10 +134,25 @@ def error_from_response(response: httpx.Response) -> AndamioError:
         message = f"the gateway answered with {reason}"
     if len(message) > 500:
         message = message[:500] + "…"
-    hint = HINTS.get(cls)
-    if code == "tier_limit_exceeded":
-        hint = "delete a key with `andamio apikey delete NAME`, or upgrade your tier"
-    return cls(f"{message} ({describe(response)})", hint=hint, status=status, code=code)
+    error = cls(f"{message} ({describe(response)})", hint=HINTS.get(cls), status=status, code=code)
+    error.detail = detail[:200] if detail else None
+    return error
+
+
+def _detail(body: Any) -> str | None:
+    """The gateway's own words, short: its message, unless that is only the status's name
+    (`Not Found: The requested resource could not be found.`), then its `details`."""
+    if not isinstance(body, dict):
+        return None
+    nested = body["error"] if isinstance(body.get("error"), dict) else {}
+    words = [
+        nested.get("message") or body.get("message"),
+        nested.get("details") or body.get("details"),
+    ]
+    said = [w.strip() for w in words if isinstance(w, str) and w.strip() not in ("", "string")]
+    if said and (_GENERIC_RE.match(said[0]) or said[0].rstrip(".").lower() in _PHRASES):
+        said.pop(0)
+    return said[0] if said else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -145,18 +172,21 @@ def _retry_after(response: httpx.Response) -> float | None:
 def _transport_error(
     exc: httpx.TransportError, url: str, timeout: float, *, write: bool = False
 ) -> UnreachableError:
-    host = httpx.URL(url).host
+    parsed = httpx.URL(url)
+    host = parsed.host
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     text = str(exc).lower()
     if isinstance(exc, httpx.TimeoutException):
-        message = f"no answer from {host} within {timeout:g} s"
+        message = f"no answer within {timeout:g} s from {where}"
     elif "name or service" in text or "name resolution" in text or "nodename" in text:
         message = f"cannot resolve the host {host}"
     elif "ssl" in text or "certificate" in text:
-        message = f"the TLS connection to {host} failed"
+        message = f"the TLS connection to {where} failed"
     elif isinstance(exc, httpx.ConnectError):
-        message = f"cannot connect to {host} (connection refused or no route)"
+        message = f"cannot connect to {where} (connection refused or no route)"
     else:
-        message = f"the connection to {host} broke before a complete reply"
+        message = f"the connection to {where} broke before a complete reply"
     hint = "check the network, --network/--base-url, or --timeout"
     if write and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         hint = (

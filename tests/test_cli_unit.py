@@ -305,8 +305,11 @@ def test_json_mode_error_is_one_object_on_stderr(cli, gateway):
     assert result.exit_code == 7
     assert result.stdout == ""
     error = json.loads(result.stderr)["error"]
-    assert error["kind"] == "rate_limited" and error["code"] == "tier_limit_exceeded"
-    assert error["status"] == 429 and error["hint"]
+    assert error["kind"] == "tier_limit" and error["code"] == "tier_limit_exceeded"
+    assert error["status"] == 429
+    assert error["hint"] == (
+        "delete a key (`andamio apikey list`, `andamio apikey delete NAME`) or upgrade your tier"
+    )
 
 
 def test_missing_api_key_is_exit_3_and_sends_nothing(cli, gateway):

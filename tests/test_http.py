@@ -16,6 +16,7 @@ from andamio_cli.errors import (
     InvalidInputError,
     NotFoundError,
     RateLimitedError,
+    TierLimitError,
     UnreachableError,
 )
 from andamio_cli.http import Gateway
@@ -137,7 +138,7 @@ def test_timeout_message():
         (
             400,
             {"error": {"code": "tier_limit_exceeded", "message": "m"}},
-            RateLimitedError,
+            TierLimitError,
             "tier_limit_exceeded",
         ),
         (409, {"error": "already_exists", "message": "dup"}, ConflictError, "already_exists"),

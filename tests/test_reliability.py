@@ -90,9 +90,9 @@ FAULTS = {
     "empty 200": Fault("empty", 1, "an empty reply (HTTP 200, application/json)", False),
     "200 missing required fields": Fault("missing-fields", 1, None, False),
     "connection reset": Fault("reset", 5, "broke before a complete reply", True),
-    "connection refused": Fault(None, 5, "cannot connect to 127.0.0.1", True, base_url=REFUSED),
+    "connection refused": Fault(None, 5, "cannot connect to 127.0.0.1:", True, base_url=REFUSED),
     "reply slower than --timeout 1": Fault(
-        "delay=30", 5, "no answer from 127.0.0.1 within 1 s", True, timeout="1", seconds=30.0
+        "delay=30", 5, "no answer within 1 s from 127.0.0.1:", True, timeout="1", seconds=30.0
     ),
     "DNS failure": Fault(
         None,

@@ -146,12 +146,11 @@ def test_e2e_request_errors_are_camel_case_and_parsed(sandbox, run_andamio):
     assert capped.returncode == 7
     assert capped.stdout == ""
     error = json.loads(capped.stderr)["error"]
-    assert (error["kind"], error["status"]) == ("rate_limited", 429)
+    assert (error["kind"], error["status"]) == ("tier_limit", 429)
     assert error["message"] == (
-        "Too Many Requests: Rate limit or quota exceeded: "
-        "tier_limit_exceeded: maximum API key limit (2) reached for "
-        "your tier (HTTP 429, application/json)"
+        "maximum API key limit (2) reached for your tier (HTTP 429, application/json)"
     )
+    assert "wait" not in error["hint"] and "upgrade your tier" in error["hint"]
     routes = [(r.route, r.json["api_key_name"]) for r in v1_records(sandbox)]
     assert routes.count(("v1/request", "second-v1")) == 1
 
@@ -163,8 +162,7 @@ def test_e2e_rotate_of_an_unknown_key_is_snake_case_404_exit_2(sandbox, run_anda
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "Error: Not Found: The requested resource could not be found: "
-        "no API key with this name (HTTP 404, application/json)\n"
+        'Error: no key named "no-such-key" (no API key with this name; HTTP 404)\n'
         "Hint: see your keys with `andamio apikey list`\n"
     )
     status, body = post(

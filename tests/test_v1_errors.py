@@ -99,7 +99,11 @@ def test_v1_error_bodies_give_message_and_exit_code(
     error = json.loads(result.stderr)["error"]
     assert error["kind"] == kind
     assert error["status"] == status
-    assert error["message"] == f"{body['message']} (HTTP {status}, application/json)"
+    if kind == "not_found":  # what the user typed first; nothing but the status after
+        assert error["message"] == 'no key named "legacy-key" (HTTP 404)'
+        assert error["hint"] == "see your keys with `andamio apikey list`"
+    else:
+        assert error["message"] == f"{body['message']} (HTTP {status}, application/json)"
     assert len(gateway.requests) == 1
 
 

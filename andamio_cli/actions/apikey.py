@@ -10,6 +10,7 @@ from andamio_cli.errors import (
     AuthError,
     ConflictError,
     InvalidInputError,
+    NotFoundError,
     StoreUnavailableError,
 )
 
@@ -45,14 +46,52 @@ def _developer_creds(ctx) -> dict:
     """X-API-Key and the developer JWT, both required by every v2 developer route."""
     from andamio_cli.auth.tokens import developer_jwt
 
-    key, _ = ctx.creds.get("api_key")
+    key, source = ctx.creds.get("api_key")
     if not key:
         raise AuthError(
             f"no API key for profile {ctx.profile}",
             hint="set ANDAMIO_API_KEY, or run `andamio login --with-key`",
         )
     ctx.remember(key)
-    return {"api_key": key, "bearer": developer_jwt(ctx)}
+    bearer = developer_jwt(ctx)
+    ctx.sent_credentials = {"api_key": source, "dev_jwt": ctx.creds.get("dev_jwt")[1]}
+    return {"api_key": key, "bearer": bearer}
+
+
+def _no_such_key(exc: NotFoundError, name_or_id: str, *, ids: bool = True) -> NotFoundError:
+    """`no key named "ci-old"` first; the gateway's own words after, shorter."""
+    by_id = ids and api.UUID_RE.fullmatch(name_or_id)
+    what = f"no key with id {name_or_id}" if by_id else f'no key named "{name_or_id}"'
+    exc.message = f"{what} ({'; '.join(filter(None, (exc.detail, f'HTTP {exc.status}')))})"
+    exc.hint = "see your keys with `andamio apikey list`"
+    return exc
+
+
+def explain_refusal(ctx, error: AndamioError) -> None:
+    """A 401 on a developer route: say which credential was refused and where it came from."""
+    from andamio_cli.credentials import ENV_VARS
+
+    sources = ctx.sent_credentials
+    if not isinstance(error, AuthError) or error.status != 401 or not sources:
+        return
+    words = f"{error.message} {error.detail or ''}".lower()
+    secret = "dev_jwt" if "developer jwt" in words or "authorization header" in words else "api_key"
+    what = "developer JWT" if secret == "dev_jwt" else "API key"
+    said = f" ({'; '.join(filter(None, (error.detail, f'HTTP {error.status}')))})"
+    if sources.get(secret) == "env":
+        variable = ENV_VARS[secret]
+        error.message = f"{variable} was refused" + said
+        error.hint = (
+            f"fix {variable}, or unset it to use the {what} stored for profile {ctx.profile}"
+        )
+    elif secret == "dev_jwt":
+        error.message = f"the developer JWT stored for profile {ctx.profile} was refused" + said
+        error.hint = "run `andamio refresh`, or log in again with `andamio login --web`"
+    else:
+        error.message = f"the API key stored for profile {ctx.profile} was refused" + said
+        error.hint = (
+            "it may have expired or been deleted: store a valid one with `andamio login --with-key`"
+        )
 
 
 def _v1_jwt(ctx) -> str:
@@ -160,8 +199,13 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
         except ConflictError as exc:
             exc.hint = V1_ROTATE_HINT
             raise
+        except NotFoundError as exc:
+            raise _no_such_key(exc, name_or_id, ids=False) from None
     else:
-        reply = api.rotate_key(ctx.gateway(), _developer_creds(ctx), name_or_id, days)
+        try:
+            reply = api.rotate_key(ctx.gateway(), _developer_creds(ctx), name_or_id, days)
+        except NotFoundError as exc:
+            raise _no_such_key(exc, name_or_id) from None
     if "api_key" in reply:
         is_stored = ctx.profile_settings.get("key_name") == name_or_id
         _emit_new_key(ctx, reply, store=is_stored)
@@ -182,7 +226,10 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
 def delete(ctx, name_or_id: str, yes: bool) -> None:
     api.key_ref(name_or_id)
     _confirm(ctx, yes, f"Delete key {name_or_id}? This cannot be undone.")
-    reply = api.delete_key(ctx.gateway(), _developer_creds(ctx), name_or_id)
+    try:
+        reply = api.delete_key(ctx.gateway(), _developer_creds(ctx), name_or_id)
+    except NotFoundError as exc:
+        raise _no_such_key(exc, name_or_id) from None
     if ctx.profile_settings.get("key_name") == name_or_id:
         ctx.creds.forget("api_key")
         ctx.settings.update(ctx.profile, key_name=None)
