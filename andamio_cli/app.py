@@ -138,12 +138,13 @@ def build_app():
     @app.callback()
     def root(
         ctx: typer.Context,
-        profile: str = typer.Option(
-            "default",
+        profile: str | None = typer.Option(
+            None,
             "--profile",
             envvar="ANDAMIO_PROFILE",
             metavar="NAME",
-            help="Stored credential set to use.",
+            help="Stored credential set to use (default: the one chosen with `switch`, "
+            "else default).",
         ),
         network: Network | None = typer.Option(
             None,
@@ -202,6 +203,7 @@ def build_app():
     app.command()(login.login)
     app.command()(login.logout)
     app.command()(status.status)
+    app.command()(status.switch)
     app.command()(login.refresh)
     app.add_typer(apikey.apikey_app, name="apikey")
     app.add_typer(account.account_app, name="account")

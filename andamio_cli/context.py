@@ -14,7 +14,7 @@ from andamio_cli.output import inert
 
 @dataclass
 class Options:
-    profile: str = "default"
+    profile: str | None = None  # None: ANDAMIO_PROFILE, then the switched-to profile, then default
     network: str | None = None
     base_url: str | None = None
     output: str = "text"
@@ -103,26 +103,69 @@ class AppContext:
             width=_terminal_width(self.stdout, self.env),
         )
 
+    @cached_property
+    def columns(self) -> int:
+        """The width of the terminal on stdout (80 when unknown)."""
+        try:
+            return os.get_terminal_size(self.stdout.fileno()).columns or 80
+        except (AttributeError, ValueError, OSError):
+            pass
+        try:
+            return max(20, int(self.env.get("COLUMNS", "")))
+        except ValueError:
+            return 80
+
+    @cached_property
+    def unicode_out(self) -> bool:
+        """Whether stdout can take characters beyond ASCII (in-memory streams can)."""
+        encoding = getattr(self.stdout, "encoding", None) or "utf-8"
+        return encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
+
     # --- prompts -------------------------------------------------------------
 
     def prompt_secret(self, label: str) -> str:
-        """A hidden prompt on the terminal (callers check `can_prompt` first)."""
+        """A hidden prompt on the terminal (callers check `can_prompt` first); "" at EOF."""
         import getpass
 
-        return getpass.getpass(f"{label}: ", stream=self.stderr).strip()
+        try:
+            return getpass.getpass(f"{label}: ", stream=self.stderr).strip()
+        except EOFError:
+            self._end_prompt_line()
+            return ""
+        except KeyboardInterrupt:
+            self._end_prompt_line()
+            raise
 
     def confirm(self, question: str) -> bool:
         """Ask yes/no on stderr; anything but y/yes is no."""
         self.stderr.write(f"{question} [y/N]: ")
         self.stderr.flush()
-        answer = self.stdin.readline()
+        try:
+            answer = self.stdin.readline()
+        except KeyboardInterrupt:
+            self._end_prompt_line()
+            raise
+        if not answer.endswith("\n"):  # Ctrl-D
+            self._end_prompt_line()
         return answer.strip().lower() in ("y", "yes")
 
     def ask(self, question: str) -> str:
         """Ask for a line of visible text on stderr; the answer without surrounding spaces."""
-        self.stderr.write(f"{question} ")
+        try:  # the prompt too: Ctrl-C may land as soon as it is shown
+            self.stderr.write(f"{question} ")
+            self.stderr.flush()
+            answer = self.stdin.readline()
+        except KeyboardInterrupt:
+            self._end_prompt_line()
+            raise
+        if not answer.endswith("\n"):  # Ctrl-D
+            self._end_prompt_line()
+        return answer.strip()
+
+    def _end_prompt_line(self) -> None:
+        """Ctrl-C or Ctrl-D at a prompt: what follows starts on a line of its own."""
+        self.stderr.write("\n")
         self.stderr.flush()
-        return self.stdin.readline().strip()
 
     # --- settings, store, gateway -------------------------------------------
 
@@ -134,9 +177,18 @@ class AppContext:
 
     @cached_property
     def profile(self) -> str:
+        """--profile, else ANDAMIO_PROFILE, else the profile chosen with `switch`, else default."""
         from andamio_cli.settings import check_profile
 
-        return check_profile(self.options.profile)
+        chosen = self.options.profile
+        if chosen is None:
+            chosen = self.env.get("ANDAMIO_PROFILE") or self.default_profile
+        return check_profile(chosen)
+
+    @cached_property
+    def default_profile(self) -> str:
+        """The profile used when neither --profile nor ANDAMIO_PROFILE names one."""
+        return self.settings.active_profile() or "default"
 
     @property
     def profile_settings(self) -> dict:
@@ -178,16 +230,24 @@ class AppContext:
 
     @cached_property
     def network(self) -> str:
-        return self.options.network or self.profile_settings.get("network") or "preprod"
+        return self.network_for(self.profile_settings)
 
     @cached_property
     def base_url(self) -> str:
+        return self.base_url_for(self.profile_settings)
+
+    def network_for(self, settings: dict) -> str:
+        """--network, else the given profile settings' network, else preprod."""
+        return self.options.network or settings.get("network") or "preprod"
+
+    def base_url_for(self, settings: dict) -> str:
+        """Checked URL: --base-url, else the profile's (unless --network), else the network's."""
         from andamio_cli.settings import NETWORKS, check_base_url
 
         url = self.options.base_url
         if not url and not self.options.network:
-            url = self.profile_settings.get("base_url")
-        url = url or NETWORKS[self.network]
+            url = settings.get("base_url")
+        url = url or NETWORKS[self.network_for(settings)]
         return check_base_url(url, allow_any=self.env.get("ANDAMIO_ALLOW_ANY_URL") == "1")
 
     def gateway(self):

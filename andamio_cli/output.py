@@ -99,7 +99,10 @@ class Output:
         return encoding == "utf8"
 
     def json(self, document: Any) -> None:
-        self.stream.write(json_text(document) + "\n")
+        text = json_text(document)
+        if not self.unicode:  # e.g. PYTHONIOENCODING=ascii: escape what the stream cannot take
+            text = "".join(ch if ord(ch) < 0x80 else _json_escape(ch) for ch in text)
+        self.stream.write(text + "\n")
 
     def line(self, text: str) -> None:
         """One line of text, shown inert."""

@@ -112,6 +112,24 @@ class Settings:
         """Names of the profiles that have settings."""
         return sorted(self._load().get("profiles", {}))
 
+    def active_profile(self) -> str | None:
+        """The profile chosen with `andamio switch` (top-level `active_profile`), if any."""
+        name = self._load().get("active_profile")
+        return name if isinstance(name, str) and PROFILE_RE.fullmatch(name) else None
+
+    def set_active_profile(self, profile: str | None) -> None:
+        """Record (or, with None, forget) the profile used when none is named."""
+        from andamio_cli.files import atomic_write_json, locked
+
+        with locked(self.path + ".lock"):
+            self.reload()
+            data = self._load()
+            if profile is None:
+                data.pop("active_profile", None)
+            else:
+                data["active_profile"] = profile
+            atomic_write_json(self.path, data, mode=0o600)
+
     def get(self, profile: str) -> dict:
         """The settings of one profile (a copy)."""
         return dict(self._load().get("profiles", {}).get(profile, {}))

@@ -4,7 +4,7 @@
 
 _andamio_cmd() {  # subcommands and options of a command path
     case $1 in
-        "") _a_subs="login logout status refresh completion sandbox apikey account"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
+        "") _a_subs="login logout status switch refresh completion sandbox apikey account"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
         "account") _a_subs="status resend-verification delete"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "account delete") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --yes -h -o -q -y" ;;
         "account resend-verification") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
@@ -21,7 +21,8 @@ _andamio_cmd() {  # subcommands and options of a command path
         "logout") _a_subs=""; _a_opts="--all --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "refresh") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "sandbox") _a_subs=""; _a_opts="--base-url --debug --demo --fault --help --host --json --network --no-color --no-input --output --port --profile --quiet --rotate --state --timeout -h -o -q" ;;
-        "status") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "status") _a_subs=""; _a_opts="--all --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "switch") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         *) _a_subs=""; _a_opts="" ;;
     esac
 }

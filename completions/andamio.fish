@@ -4,7 +4,7 @@
 function __andamio_words -a table cmdpath  # subs: subcommands, vals: options taking a value
     switch $table$cmdpath
         case 'subs:'
-            printf '%s\n' login logout status refresh completion sandbox apikey account
+            printf '%s\n' login logout status switch refresh completion sandbox apikey account
         case 'subs:account'
             printf '%s\n' status resend-verification delete
         case 'subs:apikey'
@@ -44,6 +44,8 @@ function __andamio_words -a table cmdpath  # subs: subcommands, vals: options ta
         case 'vals:sandbox'
             printf '%s\n' --base-url --fault --host --network --output --port --profile --rotate --state --timeout -o
         case 'vals:status'
+            printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:switch'
             printf '%s\n' --base-url --network --output --profile --timeout -o
     end
 end
@@ -90,7 +92,7 @@ complete -c andamio -l quiet
 complete -c andamio -l timeout -x
 complete -c andamio -s o -x -a 'text json csv markdown'
 complete -c andamio -s q
-complete -c andamio -n "__andamio_at '' 0" -a 'login logout status refresh completion sandbox apikey account'
+complete -c andamio -n "__andamio_at '' 0" -a 'login logout status switch refresh completion sandbox apikey account'
 complete -c andamio -n "__andamio_at ''" -l help
 complete -c andamio -n "__andamio_at ''" -l version
 complete -c andamio -n "__andamio_at ''" -s h
@@ -154,5 +156,8 @@ complete -c andamio -n "__andamio_at 'sandbox'" -l port -x
 complete -c andamio -n "__andamio_at 'sandbox'" -l rotate -x -a 'new-key extend'
 complete -c andamio -n "__andamio_at 'sandbox'" -l state -r -F
 complete -c andamio -n "__andamio_at 'sandbox'" -s h
+complete -c andamio -n "__andamio_at 'status'" -l all
 complete -c andamio -n "__andamio_at 'status'" -l help
 complete -c andamio -n "__andamio_at 'status'" -s h
+complete -c andamio -n "__andamio_at 'switch'" -l help
+complete -c andamio -n "__andamio_at 'switch'" -s h

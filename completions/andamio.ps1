@@ -4,7 +4,7 @@
 Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subs = @{
-        'andamio' = @('login', 'logout', 'status', 'refresh', 'completion', 'sandbox', 'apikey', 'account')
+        'andamio' = @('login', 'logout', 'status', 'switch', 'refresh', 'completion', 'sandbox', 'apikey', 'account')
         'andamio account' = @('status', 'resend-verification', 'delete')
         'andamio account delete' = @()
         'andamio account resend-verification' = @()
@@ -22,6 +22,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         'andamio refresh' = @()
         'andamio sandbox' = @()
         'andamio status' = @()
+        'andamio switch' = @()
     }
     $globals = @{
         '--base-url' = 'value'
@@ -133,6 +134,11 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
             '-h' = 'flag'
         }
         'andamio status' = @{
+            '--all' = 'flag'
+            '--help' = 'flag'
+            '-h' = 'flag'
+        }
+        'andamio switch' = @{
             '--help' = 'flag'
             '-h' = 'flag'
         }
@@ -142,6 +148,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         'andamio apikey request|0' = 'value'
         'andamio apikey rotate|0' = 'value'
         'andamio completion|0' = @('bash', 'zsh', 'fish', 'powershell')
+        'andamio switch|0' = 'value'
     }
     $words = @($commandAst.CommandElements | Select-Object -Skip 1 |
         Where-Object { $_.Extent.StartOffset -lt $cursorPosition } | ForEach-Object { $_.ToString() })

@@ -370,8 +370,10 @@ def test_login_with_key_and_token_then_status(cli):
     status = cli(["status", "--json"], store=store)
     assert status.exit_code == 0, status.stderr
     fields = json.loads(status.stdout)
-    assert fields["api_key"] == "ant_pp_…retK" and fields["api_key_source"] == "keyring"
-    assert fields["ready"] is True and fields["dev_jwt_seconds_left"] > 0
+    assert fields["api_key"]["masked"] == "ant_pp_…retK"
+    assert fields["api_key"]["source"] == "keyring"
+    assert fields["ready"] is True and fields["dev_jwt"]["seconds_left"] > 0
+    assert fields["problems"] == [] and fields["store"] == "keyring"
     assert API_KEY not in status.stdout and DEV_JWT not in status.stdout
 
 
@@ -385,8 +387,8 @@ def test_login_without_flags_and_without_terminal_fails_at_once(cli):
 def test_status_without_credentials_is_exit_3(cli):
     result = cli(["status"], store=MemoryStore())
     assert result.exit_code == 3
-    assert result.stdout == ""
-    assert "no API key" in result.stderr
+    assert "Not ready: no API key; no developer JWT and no refresh token." in result.stdout
+    assert result.stderr == ""
 
 
 def test_logout_is_idempotent(cli):

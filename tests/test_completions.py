@@ -20,7 +20,17 @@ from andamio_cli.completion_gen import model, render
 
 COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"
 BASH_FILE = COMPLETIONS / FILES["bash"]
-SUBCOMMANDS = ["login", "logout", "status", "refresh", "completion", "sandbox", "apikey", "account"]
+SUBCOMMANDS = [
+    "login",
+    "logout",
+    "status",
+    "switch",
+    "refresh",
+    "completion",
+    "sandbox",
+    "apikey",
+    "account",
+]
 APIKEY = ["request", "rotate", "delete", "list", "profile", "usage"]
 NETWORKS = ["preprod", "mainnet", "sandbox"]
 GLOBALS = [

@@ -34,7 +34,7 @@ def assert_load_results(results, stored_key: str | None) -> None:
             assert code == 3 and "did not answer" in stderr, (kind, code, stderr)
             continue
         if kind == "status":
-            assert json.loads(stdout)["api_key"] in masks
+            assert json.loads(stdout)["api_key"]["masked"] in masks
         else:
             assert stdout == ""
     assert sum(1 for kind, code, _, _ in results if kind == "login" and code == 0) >= 1

@@ -55,9 +55,9 @@ def test_store_and_read_through_the_real_secret_service(tmp_path):
     assert result.returncode == 0, result.stderr
     assert KEY not in result.stdout + result.stderr and DEV_JWT not in result.stderr
     status = json.loads((tmp_path / "status.json").read_text())
-    assert status["api_key_source"] == "keyring"
-    assert status["credential_store"] == "keyring"
-    assert status["api_key"] == "ant_pp_…wxyz"
+    assert status["api_key"]["source"] == "keyring"
+    assert status["store"] == "keyring"
+    assert status["api_key"]["masked"] == "ant_pp_…wxyz"
     assert (tmp_path / "direct.txt").read_text().strip() == KEY
     assert json.loads((tmp_path / "logout.json").read_text()) == {"cleared": True}
     assert (tmp_path / "after.txt").read_text().strip() == "None"
@@ -105,7 +105,8 @@ def test_locked_keyring_is_exit_3(tmp_path):
         PYTHON_KEYRING_BACKEND="keyring_backends.LockedKeyring",
     )
     assert result.returncode == 3, result.stderr
-    assert "KeyringLocked" in result.stderr
+    assert "Not ready: the OS keyring failed (KeyringLocked)." in result.stdout
+    assert "✗ API key        unreadable (OS keyring)" in result.stdout
 
 
 def test_plaintext_file_store_only_when_chosen(tmp_path):
@@ -116,4 +117,6 @@ def test_plaintext_file_store_only_when_chosen(tmp_path):
     assert oct(path.parent.stat().st_mode & 0o777) == "0o700"
     status, _ = _run(tmp_path, ["status", "--json"])
     assert status.returncode == 3  # no developer JWT yet
-    assert "plain-text file" in status.stderr
+    report = json.loads(status.stdout)
+    assert report["store"] == "file" and report["api_key"]["source"] == "file"
+    assert report["problems"] == ["no developer JWT and no refresh token"]

@@ -134,7 +134,8 @@ def test_plaintext_keyring_chosen_explicitly_is_used(tmp_path, how):
     status = run_cli(["status", "--json"], env)
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
-    assert report["api_key_source"] == "keyring" and report["api_key"] == mask(STORE_KEY)
+    assert report["api_key"]["source"] == "keyring"
+    assert report["api_key"]["masked"] == mask(STORE_KEY)
     assert STORE_KEY not in status.stdout + status.stderr
     assert not (tmp_path / "config" / "credentials.json").exists()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 import pytest
@@ -233,16 +234,19 @@ def test_complete_reply_without_tokens_stores_nothing(sandbox, run_andamio, tmp_
     assert set(stored(tmp_path)) == {"api_key"}
     status = run_andamio(["status", "--json"], env=base_env(sandbox))
     assert status.returncode == 3, status.stderr
-    assert status.stdout == ""
-    error = json.loads(status.stderr)["error"]
-    assert error["kind"] == "auth"
-    assert "no usable developer JWT and no refresh token" in error["message"]
+    assert status.stderr == ""
+    report = json.loads(status.stdout)
+    assert report["ready"] is False
+    assert report["problems"] == ["no developer JWT and no refresh token"]
+    assert report["api_key"]["source"] == "file"
+    assert report["dev_jwt"]["source"] == report["refresh_token"]["source"] == "none"
     text = run_andamio(["status"], env=base_env(sandbox))
     assert text.returncode == 3, text.stderr
-    assert "Error: profile default is not ready" in text.stderr
-    assert text.stdout == ""
-    assert "api_key_source: file" in text.stderr
-    assert "dev_jwt_source: none" in text.stderr and "refresh_token_source: none" in text.stderr
+    assert text.stderr == ""
+    assert "Not ready: no developer JWT and no refresh token." in text.stdout
+    assert "✓ API key        ant_pp_…" in text.stdout
+    assert "✗ Developer JWT  missing" in text.stdout
+    assert "✗ Refresh token  missing" in text.stdout
 
 
 # --- status ----------------------------------------------------------------------------
@@ -261,15 +265,15 @@ def test_status_shows_jwt_expiry_and_seconds_left(sandbox, run_andamio):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     status = json.loads(result.stdout)
-    assert status["dev_jwt_source"] == "file" and status["refresh_token_source"] == "file"
-    left = status["dev_jwt_seconds_left"]
+    assert status["dev_jwt"]["source"] == "file" and status["refresh_token"]["source"] == "file"
+    left = status["dev_jwt"]["seconds_left"]
     assert isinstance(left, int) and 3500 < left <= 3600
-    expires = parse_time(status["dev_jwt_expires_at"])
+    expires = parse_time(status["dev_jwt"]["expires_at"])
     assert before - 1 < expires - left < after + 1  # `left` counted while status ran
-    assert 29 * 86400 < status["refresh_token_seconds_left"] <= 30 * 86400
+    assert 29 * 86400 < status["refresh_token"]["seconds_left"] <= 30 * 86400
     assert status["alias"] == sandbox.dev.alias and status["ready"] is True
     text = run_andamio(["status"], env=base_env(sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key))
     assert text.returncode == 0, text.stderr
     assert text.stderr == ""
-    assert status["dev_jwt_expires_at"] in text.stdout
-    assert "dev_jwt_seconds_left" in text.stdout
+    jwt_line = next(line for line in text.stdout.splitlines() if "Developer JWT" in line)
+    assert re.search(r"credentials\.json, plain text, expires in (5\d|60) minutes$", jwt_line)

@@ -106,8 +106,8 @@ def test_web_login_stores_jwt_and_refresh_token(sandbox, run_andamio, fake_brows
     assert status.returncode == 0, status.stderr
     assert status.stderr == ""
     fields = json.loads(status.stdout)
-    assert fields["dev_jwt_source"] == "file" and fields["refresh_token_source"] == "file"
-    assert fields["dev_jwt_expires_at"] and 3500 < fields["dev_jwt_seconds_left"] <= 3600
+    assert fields["dev_jwt"]["source"] == "file" and fields["refresh_token"]["source"] == "file"
+    assert fields["dev_jwt"]["expires_at"] and 3500 < fields["dev_jwt"]["seconds_left"] <= 3600
     for secret in (saved["dev_jwt"], saved["refresh_token"]):
         assert secret not in result.stderr and secret not in status.stdout
 

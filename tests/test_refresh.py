@@ -116,9 +116,10 @@ def test_rejected_refresh_token_clears_developer_credentials_only(
     assert stored(tmp_path) == {"api_key": sandbox.dev.api_key}
     status = run_andamio(["status"], env=base_env(sandbox))
     assert status.returncode == 3
-    assert status.stdout == ""
-    assert "api_key_source: file" in status.stderr
-    assert "dev_jwt_source: none" in status.stderr and "refresh_token_source: none" in status.stderr
+    assert status.stderr == ""
+    assert "✓ API key        ant_pp_…" in status.stdout
+    assert "✗ Developer JWT  missing" in status.stdout
+    assert "✗ Refresh token  missing" in status.stdout
 
 
 def test_refresh_answered_503_is_not_retried_and_keeps_credentials(sandbox, run_andamio, tmp_path):

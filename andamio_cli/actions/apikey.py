@@ -141,6 +141,14 @@ def _confirm(ctx, yes: bool, question: str) -> None:
         raise AndamioError("cancelled; nothing was changed")
 
 
+def _expiry(reply: dict) -> str | None:
+    """The new key's expiry as ISO 8601 UTC (`status` shows it), when the reply has one."""
+    from andamio_cli.times import iso, parse_time
+
+    value = reply.get("expires_at")
+    return iso(parse_time(value)) if isinstance(value, str) else None
+
+
 def _emit_new_key(ctx, reply: dict, *, store: bool) -> None:
     """Store (when asked) before printing; print even when storing fails."""
     secret = reply["api_key"]
@@ -149,7 +157,12 @@ def _emit_new_key(ctx, reply: dict, *, store: bool) -> None:
     if store:
         try:
             ctx.creds.save("api_key", secret)
-            ctx.settings.update(ctx.profile, key_name=reply.get("name"), store=ctx.creds.store.name)
+            ctx.settings.update(
+                ctx.profile,
+                key_name=reply.get("name"),
+                key_expires_at=_expiry(reply),
+                store=ctx.creds.store.name,
+            )
         except AndamioError as exc:
             failure = exc
     if ctx.options.output == "json":
@@ -232,7 +245,7 @@ def delete(ctx, name_or_id: str, yes: bool) -> None:
         raise _no_such_key(exc, name_or_id) from None
     if ctx.profile_settings.get("key_name") == name_or_id:
         ctx.creds.forget("api_key")
-        ctx.settings.update(ctx.profile, key_name=None)
+        ctx.settings.update(ctx.profile, key_name=None, key_expires_at=None)
         ctx.note(f"Removed the local copy of {name_or_id} from profile {ctx.profile}.")
     document = {"deleted": True, **reply}
     if ctx.options.quiet and ctx.options.output != "json":

@@ -26,12 +26,29 @@ def check_api_key(key: str) -> str:
     return key
 
 
+PROMPT_TRIES = 3
+
+
 def _read_stdin(ctx, what: str) -> str:
     if ctx.stdin_tty:
         if not ctx.can_prompt:
             raise InvalidInputError(f"nothing to read the {what} from", hint=NO_TERMINAL_HINT)
-        return ctx.prompt_secret(f"Paste the {what}")
+        return _ask_secret(ctx, f"Paste the {what} (input hidden)", what)
     return ctx.stdin.read()
+
+
+def _ask_secret(ctx, label: str, what: str) -> str:
+    """A hidden prompt that asks again after an empty answer (3 tries in all)."""
+    for attempt in range(PROMPT_TRIES):
+        answer = ctx.prompt_secret(label)
+        if answer:
+            return answer
+        if attempt + 1 < PROMPT_TRIES:
+            ctx.err(f"Nothing was entered; paste the {what} and press Enter.\n")
+    raise InvalidInputError(
+        f"no {what} was entered ({PROMPT_TRIES} empty answers); nothing was stored",
+        hint=NO_TERMINAL_HINT,
+    )
 
 
 def _save_api_key(ctx, key: str) -> None:
@@ -41,7 +58,7 @@ def _save_api_key(ctx, key: str) -> None:
     if prefix and key.startswith(("ant_pp_", "ant_mn_")) and not key.startswith(prefix):
         ctx.warn(f"this key does not look like a {ctx.network} key (keys are network-specific)")
     ctx.creds.save("api_key", key)
-    ctx.settings.update(ctx.profile, store=ctx.creds.store.name, key_name=None)
+    ctx.settings.update(ctx.profile, store=ctx.creds.store.name, key_name=None, key_expires_at=None)
 
 
 def _save_token(ctx, text: str) -> None:
@@ -55,8 +72,18 @@ def _save_token(ctx, text: str) -> None:
     refresh = lines[1] if len(lines) == 2 else None
     if refresh is not None and not _KEY_RE.fullmatch(refresh):
         raise InvalidInputError("the second line does not look like a refresh token")
-    from andamio_cli.auth.tokens import jwt_claims, save_login
+    from andamio_cli.auth.tokens import jwt_claims, jwt_expiry, save_login
+    from andamio_cli.times import expiry_phrase
 
+    expires = jwt_expiry(lines[0])
+    now = time.time()
+    if refresh is None and expires is not None and expires <= now:
+        raise InvalidInputError(
+            f"this developer JWT {expiry_phrase(expires, now)} (its `exp` claim) and no refresh "
+            "token came with it; nothing was stored",
+            hint="log in again with `andamio login --web` (or --skey), or pipe the refresh "
+            "token on the second line",
+        )
     claims = jwt_claims(lines[0])
     alias = claims.get("alias") if isinstance(claims.get("alias"), str) else None
     save_login(
@@ -80,6 +107,21 @@ def _api_key_for_login(ctx) -> str:
     return key
 
 
+def _env_key_refused(ctx, exc: AuthError) -> AuthError:
+    """A refusal of the API key from ANDAMIO_API_KEY names the variable: logging in cannot help."""
+    from andamio_cli.credentials import ENV_VARS
+
+    var = ENV_VARS["api_key"]
+    if exc.status not in (401, 403) or ctx.creds.get("api_key")[1] != "env":
+        return exc
+    exc.message = f"{var} was refused: {exc.message}"
+    exc.hint = (
+        f"fix {var} (a current key from `andamio apikey list` or the Andamio app), or unset it "
+        "to use the profile's stored key"
+    )
+    return exc
+
+
 def _wallet_login(ctx, skey, alias: str, address: str) -> None:
     from andamio_cli import api
     from andamio_cli.auth import wallet
@@ -94,7 +136,10 @@ def _wallet_login(ctx, skey, alias: str, address: str) -> None:
     wallet.check_key_matches_address(seed, address)
     key = _api_key_for_login(ctx)
     gw = ctx.gateway()
-    session = api.login_session(gw, key, alias, address)
+    try:
+        session = api.login_session(gw, key, alias, address)
+    except AuthError as exc:
+        raise _env_key_refused(ctx, exc) from None
     expires = parse_time(session.get("expires_at"))
     signature = wallet.sign_nonce(seed, session["nonce"])
     if expires is not None and expires <= time.time():
@@ -164,12 +209,29 @@ def run_login(
         _web_login(ctx)
     if interactive:
         if not ctx.creds.stored("api_key"):
-            _save_api_key(ctx, ctx.prompt_secret("API key (input hidden)"))
+            _save_api_key(ctx, _ask_secret(ctx, "API key (input hidden)", "API key"))
         if not ctx.creds.stored("dev_jwt"):
             _web_login(ctx)
     _remember_target(ctx)
     _warn_shadowed(ctx)
     emit_login(ctx, "Logged in")
+    if with_key and not (with_token or skey is not None or web):
+        _next_step_after_key(ctx)
+
+
+def _next_step_after_key(ctx) -> None:
+    """After `login --with-key` alone: name the developer login when no JWT can be used."""
+    from andamio_cli.auth.tokens import is_usable
+
+    jwt, source = ctx.creds.get("dev_jwt")
+    expiry = None if source == "env" else ctx.profile_settings.get("jwt_expires_at")
+    if is_usable(jwt, expiry) or ctx.creds.get("refresh_token")[0]:
+        return
+    cli = "andamio" if ctx.profile == ctx.default_profile else f"andamio --profile {ctx.profile}"
+    ctx.note(
+        f"Next: log in as a developer with `{cli} login --web` (browser) or "
+        f"`{cli} login --skey FILE --alias A --address ADDR`; key commands need a developer JWT."
+    )
 
 
 def _remember_target(ctx) -> None:
@@ -216,34 +278,3 @@ def emit_login(ctx, verb: str) -> None:
     )
     where = "the OS keyring" if store == "keyring" else "a plain-text file (insecure storage)"
     ctx.note(f"{verb}{who} (profile {ctx.profile}); secrets are in {where}{until}.")
-
-
-def run_logout(ctx, *, all_profiles: bool) -> None:
-    """`andamio logout`: forget stored credentials of one or every profile."""
-    from andamio_cli.credentials import ENV_VARS, SECRETS, FileStore
-
-    settings = ctx.settings
-    names = {ctx.profile}
-    if all_profiles:
-        names.update(settings.profiles())
-        names.update(FileStore(settings.directory).profiles())
-    cleared = False
-    for name in sorted(names):
-        store = ctx.store_for(settings.get(name))
-        for secret in SECRETS:
-            cleared = store.delete(name, secret) or cleared
-        settings.update(
-            name,
-            alias=None,
-            key_name=None,
-            jwt_expires_at=None,
-            refresh_token_expires_at=None,
-            refreshed_from=None,
-        )
-    if ctx.options.output == "json":
-        ctx.out.json({"cleared": cleared})
-    else:
-        ctx.note("Logged out." if cleared else "Nothing was stored; nothing to remove.")
-    for var in ENV_VARS.values():
-        if ctx.env.get(var):
-            ctx.warn(f"{var} is still set in the environment")

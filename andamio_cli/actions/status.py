@@ -1,78 +1,222 @@
-"""`andamio status`: offline view of the profile's credentials."""
+"""`andamio status`: offline view of each credential: where it comes from, its mask, its expiry."""
 
 from __future__ import annotations
 
 import time
 
-from andamio_cli.errors import AuthError
+from andamio_cli.errors import AndamioError, StoreUnavailableError
+
+LABELS = {"api_key": "API key", "dev_jwt": "Developer JWT", "refresh_token": "Refresh token"}
+USABLE = ("ok", "expiring", "renewable")  # the other states: missing, expired, unreadable
+RENEWS = ("ok", "expiring")  # refresh-token states that can renew an expired developer JWT
 
 
-def _seconds_left(when: float | None) -> int | None:
-    return None if when is None else int(when - time.time())
+def _read_store(ctx, profile: str, settings: dict, stores: dict) -> tuple[dict, str | None, str]:
+    """The stored secrets of a profile ({} when unreadable), the error, and the store kind."""
+    from andamio_cli.credentials import SECRETS, store_kind
+
+    kind = store_kind(ctx.env, settings)
+    try:
+        if kind not in stores:
+            stores[kind] = ctx.store_for(settings)
+        store = stores[kind]
+        stored = {secret: store.get(profile, secret) for secret in SECRETS}
+    except StoreUnavailableError as exc:
+        return {}, exc.message, kind
+    ctx.remember(*stored.values())
+    return {k: v for k, v in stored.items() if v}, None, kind
 
 
-def collect_status(ctx) -> dict:
-    """The status fields (flat, the same in text and JSON)."""
-    from andamio_cli.auth.tokens import is_usable, jwt_expiry
+def _credential(secret: str, value: str | None, source: str, when: float | None, now: float):
     from andamio_cli.output import mask
-    from andamio_cli.settings import NETWORKS
-    from andamio_cli.times import iso, parse_time
 
-    settings = ctx.profile_settings
-    creds = ctx.creds
-    key, key_source = creds.get("api_key")
-    jwt, jwt_source = creds.get("dev_jwt")
-    refresh, refresh_source = creds.get("refresh_token")
-    ctx.remember(key, jwt, refresh)
-    jwt_at = (
-        jwt_expiry(jwt, None if jwt_source == "env" else settings.get("jwt_expires_at"))
-        if jwt
-        else None
-    )
-    refresh_at = (
-        parse_time(settings.get("refresh_token_expires_at"))
-        if refresh and refresh_source != "env"
-        else None
-    )
-    jwt_ok = is_usable(jwt, iso(jwt_at))
     return {
-        "profile": ctx.profile,
-        "network": ctx.network if ctx.base_url == NETWORKS.get(ctx.network) else "custom",
-        "base_url": ctx.base_url,
-        "credential_store": creds.store.name,
-        "alias": settings.get("alias"),
-        "api_key_source": key_source,
-        "api_key": mask(key) or None,
-        "dev_jwt_source": jwt_source,
-        "dev_jwt": mask(jwt) or None,
-        "dev_jwt_expires_at": iso(jwt_at),
-        "dev_jwt_seconds_left": _seconds_left(jwt_at),
-        "refresh_token_source": refresh_source,
-        "refresh_token_expires_at": iso(refresh_at),
-        "refresh_token_seconds_left": _seconds_left(refresh_at),
-        "ready": bool(key) and (jwt_ok or bool(refresh)),
+        "source": source,
+        "masked": mask(value) or None,
+        "expires_at": _iso(when),
+        "seconds_left": None if when is None else int(when - now),
+        "state": {"none": "missing", "unreadable": "unreadable"}.get(source, "ok"),
     }
 
 
-def _missing(status: dict) -> str:
-    if status["api_key_source"] == "none":
-        return "no API key"
-    return "no usable developer JWT and no refresh token"
+def _iso(when: float | None) -> str | None:
+    from andamio_cli.times import iso
+
+    return iso(when)
 
 
-def run_status(ctx) -> None:
-    """Print the status; exit 3 (auth) when the profile cannot call the gateway."""
-    from andamio_cli.output import inert
+def _grade(creds: dict, now: float) -> None:
+    """Set each credential's state from its expiry (see USABLE)."""
+    from andamio_cli.auth.tokens import MARGIN
+    from andamio_cli.times import EXPIRY_WARNING_DAYS
 
-    status = collect_status(ctx)
-    rows = [(k, "" if v is None else v) for k, v in status.items()]
-    if status["ready"]:
-        ctx.out.record(status, rows)
-        return
-    if ctx.options.output != "json" and not ctx.options.quiet:
-        ctx.err("".join(f"{k}: {inert(v)}\n" for k, v in rows))
-    plain_note = " (stored in a plain-text file)" if status["credential_store"] == "file" else ""
-    raise AuthError(
-        f"profile {ctx.profile} is not ready: {_missing(status)}{plain_note}",
-        hint="run `andamio login`, or set ANDAMIO_API_KEY and ANDAMIO_DEV_JWT",
-    )
+    soon = EXPIRY_WARNING_DAYS * 86400
+    for name in ("api_key", "refresh_token"):
+        item = creds[name]
+        left = item["seconds_left"]
+        if item["state"] == "ok" and left is not None:
+            item["state"] = "expired" if left <= 0 else "expiring" if left <= soon else "ok"
+    jwt = creds["dev_jwt"]
+    if jwt["state"] == "ok" and jwt["seconds_left"] is not None and jwt["seconds_left"] <= MARGIN:
+        renews = creds["refresh_token"]["state"] in ("ok", "expiring")
+        jwt["state"] = "renewable" if renews else "expired"
+
+
+def collect_status(ctx, profile: str, stores: dict) -> dict:
+    """The status of one profile as a JSON-ready object (the text view is made from it)."""
+    from andamio_cli.auth.tokens import jwt_expiry
+    from andamio_cli.credentials import ENV_VARS, SECRETS
+    from andamio_cli.times import parse_time
+
+    now = time.time()
+    settings = ctx.settings.get(profile)
+    problems: list[str] = []
+    network = base_url = url_hint = None
+    try:
+        network = ctx.network_for(settings)
+        base_url = ctx.base_url_for(settings)
+    except AndamioError as exc:
+        problems.append(exc.message)
+        url_hint = f"Fix the base URL: {exc.hint}." if exc.hint else "Fix the base URL."
+    try:
+        stored, store_error, kind = _read_store(ctx, profile, settings, stores)
+    except AndamioError as exc:  # an invalid ANDAMIO_CREDENTIAL_STORE
+        stored, store_error, kind = {}, exc.message, None
+    expiries = {
+        "api_key": settings.get("key_expires_at"),
+        "dev_jwt": settings.get("jwt_expires_at"),
+        "refresh_token": settings.get("refresh_token_expires_at"),
+    }
+    creds = {}
+    for secret in SECRETS:
+        value = ctx.env.get(ENV_VARS[secret], "").strip() or None
+        source = "env" if value else "unreadable" if store_error else "none"
+        if value:
+            ctx.remember(value)
+        elif secret in stored:
+            value, source = stored[secret], kind or "none"
+        when = None
+        if secret == "dev_jwt" and value:
+            when = jwt_expiry(value, None if source == "env" else expiries[secret])
+        elif value and source != "env":
+            when = parse_time(expiries[secret])
+        creds[secret] = _credential(secret, value, source, when, now)
+    _grade(creds, now)
+    if base_url:
+        from andamio_cli.settings import NETWORKS
+
+        network = network if base_url == NETWORKS.get(network or "") else "custom"
+    key_ok = creds["api_key"]["state"] in USABLE
+    dev_ok = creds["dev_jwt"]["state"] in USABLE or creds["refresh_token"]["state"] in RENEWS
+    ready = not problems and key_ok and dev_ok
+    fix = None
+    if problems:
+        fix = url_hint
+    elif not ready:
+        problems.extend(_problems(creds, store_error, now))
+        fix = _fix(ctx, profile, creds, store_error)
+    return {
+        "profile": profile,
+        "active": profile == ctx.default_profile,
+        "network": network,
+        "base_url": base_url,
+        "store": kind,
+        "alias": settings.get("alias") if isinstance(settings.get("alias"), str) else None,
+        "key_name": settings.get("key_name") if isinstance(settings.get("key_name"), str) else None,
+        "ready": ready,
+        **creds,
+        "problems": problems,
+        "fix": fix,
+        "stored": bool(stored) or store_error is not None,
+    }
+
+
+def _problems(creds: dict, store_error: str | None, now: float) -> list[str]:
+    """Why the profile cannot call the gateway, one sentence each."""
+    from andamio_cli.credentials import ENV_VARS
+
+    out = [store_error] if store_error else []
+    key = creds["api_key"]
+    if key["state"] == "missing" and not store_error:
+        out.append("no API key")
+    elif key["state"] == "expired":
+        out.append(f"the API key {_ago(key, now)}")
+    jwt, refresh = creds["dev_jwt"], creds["refresh_token"]
+    if jwt["state"] in USABLE or refresh["state"] in RENEWS or store_error:
+        return out
+    if jwt["state"] == "expired" and jwt["source"] == "env":
+        out.append(f"the developer JWT in {ENV_VARS['dev_jwt']} {_ago(jwt, now)}")
+    elif jwt["state"] == "expired":
+        what = (
+            "the refresh token has expired too"
+            if refresh["state"] == "expired"
+            else ("there is no refresh token")
+        )
+        out.append(f"the developer JWT {_ago(jwt, now)} and {what}")
+    else:
+        out.append("no developer JWT and no refresh token")
+    return out
+
+
+def _ago(item: dict, now: float) -> str:
+    from andamio_cli.times import expiry_phrase, parse_time
+
+    when = parse_time(item["expires_at"])
+    return "has expired" if when is None else expiry_phrase(when, now)
+
+
+def _fix(ctx, profile: str, creds: dict, store_error: str | None) -> str:
+    """One sentence naming the command that makes the profile ready."""
+    cli = "andamio" if profile == ctx.default_profile else f"andamio --profile {profile}"
+    if store_error:
+        return (
+            f"Run `{cli} login --insecure-storage` to keep the credentials in a plain-text "
+            "file, or set ANDAMIO_API_KEY and ANDAMIO_DEV_JWT."
+        )
+    key_bad = creds["api_key"]["state"] not in USABLE
+    dev_bad = creds["dev_jwt"]["state"] not in USABLE
+    dev_bad = dev_bad and creds["refresh_token"]["state"] not in RENEWS
+    if key_bad and dev_bad:
+        return f"Run `{cli} login` on a terminal (or `{cli} login --with-key`, then `--web`)."
+    if key_bad:
+        return f"Run `{cli} login --with-key` with a valid API key on standard input."
+    if creds["dev_jwt"]["source"] == "env":
+        return f"Set ANDAMIO_DEV_JWT to a current token, or unset it and run `{cli} login --web`."
+    return f"Run `{cli} login --web` (or `{cli} login --skey FILE --alias A --address ADDR`)."
+
+
+def known_profiles(ctx) -> list[str]:
+    """Profiles with settings or a file-store entry, and the active one (cheap: no keyring)."""
+    from andamio_cli.credentials import FileStore
+
+    names = set(ctx.settings.profiles())
+    try:
+        names.update(FileStore(ctx.settings.directory).profiles())
+    except AndamioError:
+        pass
+    names.add(ctx.default_profile)
+    return sorted(names)
+
+
+def run_status(ctx, *, all_profiles: bool = False) -> int:
+    """Print the status on stdout in every state; 3 (auth) when a profile is not ready."""
+    from andamio_cli.actions.status_text import render, warn_expiring
+    from andamio_cli.errors import AuthError
+
+    if all_profiles:
+        stores: dict = {}
+        views = [collect_status(ctx, name, stores) for name in known_profiles(ctx)]
+        listed = [v for v in views if v["stored"]] or [
+            v for v in views if v["profile"] == ctx.default_profile
+        ]
+    else:
+        listed = [collect_status(ctx, ctx.profile, {})]
+    for view in listed:
+        view.pop("stored")
+        warn_expiring(ctx, view)
+    if not ctx.options.quiet:
+        if ctx.options.output == "json":
+            ctx.out.json(listed if all_profiles else listed[0])
+        else:
+            render(ctx, listed, all_profiles=all_profiles)
+    return 0 if all(view["ready"] for view in listed) else AuthError.exit_code

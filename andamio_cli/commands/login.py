@@ -51,7 +51,7 @@ def logout(
     all_profiles: bool = typer.Option(False, "--all", help="Every profile."),
 ) -> None:
     """Remove stored credentials (nothing is sent to the gateway)."""
-    from andamio_cli.actions.login import run_logout
+    from andamio_cli.actions.logout import run_logout
 
     run_logout(ctx.obj, all_profiles=all_profiles)
 

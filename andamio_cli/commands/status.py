@@ -1,12 +1,29 @@
-"""`andamio status`: declaration only; the work is in `actions.status`."""
+"""`andamio status` and `switch`: declarations only; the work is in `actions.status`."""
 
 from __future__ import annotations
 
 import typer
 
 
-def status(ctx: typer.Context) -> None:
-    """Show where each credential comes from and when it expires (offline)."""
+def status(
+    ctx: typer.Context,
+    all_profiles: bool = typer.Option(False, "--all", help="Every profile that has credentials."),
+) -> int:
+    """Show where each credential comes from and when it expires (offline).
+
+    Exit 0 when the profile can call the gateway (an API key, and a usable developer JWT or
+    a refresh token), else 3.
+    """
     from andamio_cli.actions.status import run_status
 
-    run_status(ctx.obj)
+    return run_status(ctx.obj, all_profiles=all_profiles)
+
+
+def switch(
+    ctx: typer.Context,
+    profile: str = typer.Argument(..., metavar="PROFILE", help="A profile that has credentials."),
+) -> None:
+    """Use PROFILE when neither --profile nor ANDAMIO_PROFILE names one."""
+    from andamio_cli.actions.switch import run_switch
+
+    run_switch(ctx.obj, profile)
