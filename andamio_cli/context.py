@@ -138,9 +138,9 @@ class AppContext:
 
     def confirm(self, question: str) -> bool:
         """Ask yes/no on stderr; anything but y/yes is no."""
-        self.stderr.write(f"{question} [y/N]: ")
-        self.stderr.flush()
-        try:
+        try:  # the prompt too: Ctrl-C may land as soon as it is shown
+            self.stderr.write(f"{question} [y/N]: ")
+            self.stderr.flush()
             answer = self.stdin.readline()
         except KeyboardInterrupt:
             self._end_prompt_line()

@@ -120,7 +120,7 @@ def test_logout_all_names_each_profile(run_andamio):
 def test_wallet_login_with_a_refused_ANDAMIO_API_KEY_says_to_fix_or_unset_it(
     sandbox, run_andamio, tmp_path
 ):
-    from test_login_flows import base_env, wallet_args
+    from login_support import base_env, wallet_args
 
     wrong = "ant_pp_wrong000000000000000000000000000000000000"
     result = run_andamio(wallet_args(sandbox), env=base_env(sandbox, ANDAMIO_API_KEY=wrong))
