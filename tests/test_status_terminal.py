@@ -123,10 +123,13 @@ def test_not_ready_on_a_40_column_terminal_ends_with_the_fix(run_andamio, tmp_pa
     assert all(len(line) <= 40 for line in lines), lines
     assert "\x1b[31m✗\x1b[0m" in screen
     tail = " ".join(lines).split("Not ready: ")[1]
-    assert tail.split() == (
-        "no API key; no developer JWT and no refresh token. Run `andamio login` on a terminal "
-        "(or `andamio login --with-key`, then `--web`)."
-    ).split()
+    assert (
+        tail.split()
+        == (
+            "no API key; no developer JWT and no refresh token. Run `andamio login` on a terminal "
+            "(or `andamio login --with-key`, then `--web`)."
+        ).split()
+    )
 
 
 @pytest.mark.parametrize("how", [{"NO_COLOR": "1"}, {"ANDAMIO_NO_COLOR_FLAG": "1"}])
