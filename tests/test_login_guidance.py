@@ -75,7 +75,7 @@ def test_login_warns_when_an_environment_variable_shadows_what_it_stored(cli):
     )
     assert result.exit_code == 0, result.stderr
     assert (
-        "Warning: ANDAMIO_API_KEY is set and takes precedence over the stored api key\n"
+        "Warning: ANDAMIO_API_KEY is set and takes precedence over the stored API key\n"
         in result.stderr
     )
 

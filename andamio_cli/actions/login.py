@@ -247,13 +247,12 @@ def _remember_target(ctx) -> None:
 
 
 def _warn_shadowed(ctx) -> None:
+    from andamio_cli.actions.logout import LABELS
     from andamio_cli.credentials import ENV_VARS
 
     for secret, var in ENV_VARS.items():
         if ctx.env.get(var) and ctx.creds.stored(secret):
-            ctx.warn(
-                f"{var} is set and takes precedence over the stored {secret.replace('_', ' ')}"
-            )
+            ctx.warn(f"{var} is set and takes precedence over the stored {LABELS[secret]}")
 
 
 def emit_login(ctx, verb: str) -> None:
