@@ -145,8 +145,6 @@ class AppContext:
         except KeyboardInterrupt:
             self._end_prompt_line()
             raise
-        if not answer.endswith("\n"):  # Ctrl-D
-            self._end_prompt_line()
         return answer.strip().lower() in ("y", "yes")
 
     def ask(self, question: str) -> str:
@@ -158,8 +156,6 @@ class AppContext:
         except KeyboardInterrupt:
             self._end_prompt_line()
             raise
-        if not answer.endswith("\n"):  # Ctrl-D
-            self._end_prompt_line()
         return answer.strip()
 
     def _end_prompt_line(self) -> None:
