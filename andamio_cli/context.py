@@ -103,24 +103,6 @@ class AppContext:
             width=_terminal_width(self.stdout, self.env),
         )
 
-    @cached_property
-    def columns(self) -> int:
-        """The width of the terminal on stdout (80 when unknown)."""
-        try:
-            return os.get_terminal_size(self.stdout.fileno()).columns or 80
-        except (AttributeError, ValueError, OSError):
-            pass
-        try:
-            return max(20, int(self.env.get("COLUMNS", "")))
-        except ValueError:
-            return 80
-
-    @cached_property
-    def unicode_out(self) -> bool:
-        """Whether stdout can take characters beyond ASCII (in-memory streams can)."""
-        encoding = getattr(self.stdout, "encoding", None) or "utf-8"
-        return encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
-
     # --- prompts -------------------------------------------------------------
 
     def prompt_secret(self, label: str) -> str:

@@ -44,9 +44,9 @@ class _Painter:
     """Marks, colour and encoding for this stdout."""
 
     def __init__(self, ctx) -> None:
-        self.utf8 = ctx.unicode_out
+        self.utf8 = ctx.out.unicode
         self.color = ctx.color and ctx.stdout_tty
-        self.width = ctx.columns if ctx.stdout_tty else 0
+        self.width = ctx.out.width if ctx.stdout_tty else 0
 
     def mark(self, state: str) -> str:
         fancy, plain, code = MARKS.get(state, BAD_MARK)
