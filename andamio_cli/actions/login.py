@@ -97,29 +97,15 @@ def _save_token(ctx, text: str) -> None:
 
 
 def _api_key_for_login(ctx) -> str:
-    key, _ = ctx.creds.get("api_key")
+    key, source = ctx.creds.get("api_key")
     if not key:
         raise AuthError(
             "wallet login needs an API key",
             hint="pipe it in with --with-key, or set ANDAMIO_API_KEY",
         )
     ctx.remember(key)
+    ctx.sent_credentials = {"api_key": source}  # a refusal then names where the key came from
     return key
-
-
-def _env_key_refused(ctx, exc: AuthError) -> AuthError:
-    """A refusal of the API key from ANDAMIO_API_KEY names the variable: logging in cannot help."""
-    from andamio_cli.credentials import ENV_VARS
-
-    var = ENV_VARS["api_key"]
-    if exc.status not in (401, 403) or ctx.creds.get("api_key")[1] != "env":
-        return exc
-    exc.message = f"{var} was refused: {exc.message}"
-    exc.hint = (
-        f"fix {var} (a current key from `andamio apikey list` or the Andamio app), or unset it "
-        "to use the profile's stored key"
-    )
-    return exc
 
 
 def _wallet_login(ctx, skey, alias: str, address: str) -> None:
@@ -136,10 +122,7 @@ def _wallet_login(ctx, skey, alias: str, address: str) -> None:
     wallet.check_key_matches_address(seed, address)
     key = _api_key_for_login(ctx)
     gw = ctx.gateway()
-    try:
-        session = api.login_session(gw, key, alias, address)
-    except AuthError as exc:
-        raise _env_key_refused(ctx, exc) from None
+    session = api.login_session(gw, key, alias, address)
     expires = parse_time(session.get("expires_at"))
     signature = wallet.sign_nonce(seed, session["nonce"])
     if expires is not None and expires <= time.time():
