@@ -35,6 +35,8 @@ GLOBAL_OPTIONS = {
     "--debug": False,
     "--no-input": False,
 }
+# Options of subcommands whose value is kept with them, even when it looks like a global option.
+VALUE_OPTIONS = frozenset({"-X", "--method", "-f", "--field", "--input"})
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
@@ -48,6 +50,10 @@ def hoist_global_options(args: list[str]) -> list[str]:
             rest.extend(args[i:])
             break
         name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+        if arg in VALUE_OPTIONS:
+            rest.extend(args[i : i + 2])
+            i += 2
+            continue
         if name in GLOBAL_OPTIONS:
             front.append(arg)
             if GLOBAL_OPTIONS[name] and "=" not in arg and i + 1 < len(args):

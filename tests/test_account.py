@@ -9,7 +9,9 @@ import re
 import pytest
 from conftest import API_KEY, DEV_JWT, MemoryStore
 
+from andamio_cli.app import hoist_global_options
 from andamio_cli.credentials import FileStore
+from andamio_cli.settings import Settings
 
 AUTH = "/api/v2/auth/developer/"
 WHEN = r"in (\d+) minutes? \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)"
@@ -398,3 +400,49 @@ def test_account_debug_trace_shows_no_secret(sandbox, run_andamio):
         assert "[debug] > " in result.stderr
         for secret in (sandbox.dev.api_key, sandbox.dev.jwt):
             assert secret not in result.stderr and secret not in result.stdout
+
+
+def test_delete_alias_falls_back_to_the_stored_alias(cli, gateway, tmp_path):
+    Settings(str(tmp_path / "config")).update("default", alias="stored-alias")
+    dev = "/api/v2/apikey/developer/"
+    gateway.expect("GET", dev + "profile/get", 200, {"user_id": "u1", "active_keys": []})
+    gateway.expect("POST", dev + "account/delete", 200, {"message": "Account gone"})
+    store = MemoryStore(api_key=API_KEY, dev_jwt=DEV_JWT)
+    result = cli(
+        ["--no-color", "account", "delete"],
+        store=store,
+        transport=gateway.transport,
+        stdin="stored-alias\n",
+        tty=True,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Account gone\n"
+    assert "Type the alias (stored-alias) to confirm: " in result.stderr
+    assert gateway.body(1) == {}
+    assert store.data == {}
+    assert Settings(str(tmp_path / "config")).get("default").get("alias") is None
+
+
+def test_delete_without_any_alias_asks_for_yes(cli, gateway):
+    dev = "/api/v2/apikey/developer/"
+    gateway.expect("GET", dev + "profile/get", 200, {"user_id": "u1", "active_keys": []})
+    store = MemoryStore(api_key=API_KEY, dev_jwt=DEV_JWT)
+    result = cli(
+        ["--no-color", "account", "delete"], store=store, transport=gateway.transport, tty=True
+    )
+    assert result.exit_code == 4
+    assert result.stdout == ""
+    assert result.stderr == (
+        "Error: the account's alias is unknown, so it cannot be typed to confirm\n"
+        "Hint: pass --yes to delete the account without typing its alias\n"
+    )
+
+
+def test_account_options_after_the_subcommand_are_hoisted():
+    assert hoist_global_options(["account", "delete", "--yes", "--json", "-q"]) == [
+        "--json",
+        "-q",
+        "account",
+        "delete",
+        "--yes",
+    ]
