@@ -167,3 +167,27 @@ def test_rotate_extend_mode_keeps_the_secret(tmp_path):
 def test_unknown_rotate_mode_is_refused():
     with pytest.raises(ValueError, match="new-key, extend"):
         Sandbox(rotate_mode="renew")
+
+
+def test_after_the_cool_down_another_mail_can_be_sent(sb):
+    sb.set_email_verified(sb.dev, False)
+    assert resend(sb, sb.dev).status == 200
+    assert resend(sb, sb.dev).status == 429
+    sb.advance(301)
+    status = email_status(sb, sb.dev).json
+    assert (status["can_resend"], status["wait_duration_seconds"]) == (True, 0)
+    r = resend(sb, sb.dev)
+    assert (r.status, r.json["remaining_attempts"]) == (200, 3)
+
+
+def test_the_daily_window_rolls(sb):
+    sb.set_email_verified(sb.dev, False)
+    for _ in range(5):
+        assert resend(sb, sb.dev).status == 200
+        sb.advance(301)
+    r = resend(sb, sb.dev)
+    assert r.status == 429 and "daily resend limit" in r.json["error"]["message"]
+    sb.advance(86400 - 5 * 301 + 1)
+    jwt = sb.mint_jwt(sb.dev)  # the seeded one has expired by now
+    r = call(sb, "POST", AUTH + "resend-verification", {}, creds(sb.dev, jwt))
+    assert (r.status, r.json["remaining_attempts"]) == (200, 0)
