@@ -274,3 +274,19 @@ def test_a_hostile_alias_is_shown_inert(cli, tmp_path):
     result = cli(["status"], store=store_for(api_key=API_KEY))
     assert "  Logged in as evil\\x1b[2J\\u202ename\n" in result.stdout
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+
+
+def test_csv_has_one_row_per_credential(cli, tmp_path):
+    result = cli(["status", "-o", "csv"], store=full_profile(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "profile,active,ready,credential,state,source,masked,expires_at"
+    assert [line.split(",")[:7] for line in lines[1:]] == [
+        ["default", "true", "true", "api_key", "ok", "keyring", "ant_pp_…retK"],
+        ["default", "true", "true", "dev_jwt", "ok", "keyring", "eyJ…JldA"],
+        ["default", "true", "true", "refresh_token", "ok", "keyring", "…1234"],
+    ]
+    assert all(line.split(",")[7].endswith("Z") for line in lines[1:])
+    missing = cli(["status", "-o", "markdown"], store=MemoryStore())
+    assert missing.exit_code == 3, missing.stderr
+    assert "| default | true | false | api_key | missing | none |  |  |" in missing.stdout

@@ -185,6 +185,18 @@ def _fix(ctx, profile: str, creds: dict, store_error: str | None) -> str:
     return f"Run `{cli} login --web` (or `{cli} login --skey FILE --alias A --address ADDR`)."
 
 
+ROW_FIELDS = ("profile", "active", "ready", "credential", "state", "source", "masked", "expires_at")
+
+
+def rows(view: dict) -> list[list]:
+    """One CSV/Markdown row per credential of a profile."""
+    return [
+        [view["profile"], view["active"], view["ready"], name]
+        + [view[name][field] for field in ROW_FIELDS[4:]]
+        for name in LABELS
+    ]
+
+
 def known_profiles(ctx) -> list[str]:
     """Profiles with settings or a file-store entry, and the active one (cheap: no keyring)."""
     from andamio_cli.credentials import FileStore
@@ -214,9 +226,12 @@ def run_status(ctx, *, all_profiles: bool = False) -> int:
     for view in listed:
         view.pop("stored")
         warn_expiring(ctx, view)
-    if not ctx.options.quiet:
-        if ctx.options.output == "json":
-            ctx.out.json(listed if all_profiles else listed[0])
-        else:
-            render(ctx, listed, all_profiles=all_profiles)
+    if ctx.options.quiet:
+        pass
+    elif ctx.options.output == "json":
+        ctx.out.json(listed if all_profiles else listed[0])
+    elif ctx.options.output in ("csv", "markdown"):
+        ctx.out.table(list(ROW_FIELDS), [row for view in listed for row in rows(view)])
+    else:
+        render(ctx, listed, all_profiles=all_profiles)
     return 0 if all(view["ready"] for view in listed) else AuthError.exit_code
