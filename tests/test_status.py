@@ -221,7 +221,10 @@ def test_bad_base_url_is_reported_not_raised(cli):
     assert result.exit_code == 3, result.stderr
     report = json.loads(result.stdout)
     assert report["base_url"] is None and report["ready"] is False
-    assert report["problems"] == ["base URL 'https://evil.example.com' is not allowed"]
+    assert report["problems"] == [
+        "base URL 'https://evil.example.com' is not allowed",
+        "no developer JWT and no refresh token",
+    ]
     assert report["fix"].startswith("Fix the base URL: use https on andamio.io")
 
 
@@ -290,3 +293,26 @@ def test_csv_has_one_row_per_credential(cli, tmp_path):
     missing = cli(["status", "-o", "markdown"], store=MemoryStore())
     assert missing.exit_code == 3, missing.stderr
     assert "| default | true | false | api_key | missing | none |  |  |" in missing.stdout
+
+
+def test_expired_refresh_token_without_jwt_says_so(cli, tmp_path):
+    settings(tmp_path).update("default", refresh_token_expires_at=in_(-3 * 3600 - 60))
+    store = store_for(api_key=API_KEY, refresh_token=REFRESH)
+    result = cli(["status"], store=store)
+    assert result.exit_code == 3, result.stderr
+    assert "  ✗ Refresh token  …1234, OS keyring, expired 3 hours ago\n" in result.stdout
+    assert (
+        "Not ready: no developer JWT, and the refresh token expired 3 hours ago.\n" in result.stdout
+    )
+
+
+def test_a_bad_url_and_missing_credentials_are_both_problems(cli):
+    result = cli(["--base-url", "ftp://x", "status", "--json"], store=MemoryStore())
+    assert result.exit_code == 3, result.stderr
+    report = json.loads(result.stdout)
+    assert report["problems"] == [
+        "base URL 'ftp://x' is not allowed",
+        "no API key",
+        "no developer JWT and no refresh token",
+    ]
+    assert report["fix"].startswith("Fix the base URL: ")

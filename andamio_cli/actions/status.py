@@ -27,7 +27,7 @@ def _read_store(ctx, profile: str, settings: dict, stores: dict) -> tuple[dict, 
     return {k: v for k, v in stored.items() if v}, None, kind
 
 
-def _credential(secret: str, value: str | None, source: str, when: float | None, now: float):
+def _credential(value: str | None, source: str, when: float | None, now: float) -> dict:
     from andamio_cli.output import mask
 
     return {
@@ -100,7 +100,7 @@ def collect_status(ctx, profile: str, stores: dict) -> dict:
             when = jwt_expiry(value, None if source == "env" else expiries[secret])
         elif value and source != "env":
             when = parse_time(expiries[secret])
-        creds[secret] = _credential(secret, value, source, when, now)
+        creds[secret] = _credential(value, source, when, now)
     _grade(creds, now)
     if base_url:
         from andamio_cli.settings import NETWORKS
@@ -110,11 +110,9 @@ def collect_status(ctx, profile: str, stores: dict) -> dict:
     dev_ok = creds["dev_jwt"]["state"] in USABLE or creds["refresh_token"]["state"] in RENEWS
     ready = not problems and key_ok and dev_ok
     fix = None
-    if problems:
-        fix = url_hint
-    elif not ready:
+    if not ready:
         problems.extend(_problems(creds, store_error, now))
-        fix = _fix(ctx, profile, creds, store_error)
+        fix = url_hint or _fix(ctx, profile, creds, store_error)
     return {
         "profile": profile,
         "active": profile == ctx.default_profile,
@@ -147,12 +145,12 @@ def _problems(creds: dict, store_error: str | None, now: float) -> list[str]:
     if jwt["state"] == "expired" and jwt["source"] == "env":
         out.append(f"the developer JWT in {ENV_VARS['dev_jwt']} {_ago(jwt, now)}")
     elif jwt["state"] == "expired":
-        what = (
-            "the refresh token has expired too"
-            if refresh["state"] == "expired"
-            else ("there is no refresh token")
-        )
+        what = "the refresh token has expired too"
+        if refresh["state"] != "expired":
+            what = "there is no refresh token"
         out.append(f"the developer JWT {_ago(jwt, now)} and {what}")
+    elif refresh["state"] == "expired":
+        out.append(f"no developer JWT, and the refresh token {_ago(refresh, now)}")
     else:
         out.append("no developer JWT and no refresh token")
     return out
