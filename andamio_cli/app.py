@@ -95,11 +95,18 @@ def _fast_path(args: list[str], out: "TextIO") -> int | None:
     return 0
 
 
-def render_root_help() -> str:
-    """The root help as Typer renders it on a terminal of 80+ columns (for the packaged copy)."""
+def build_command():
+    """The app as the click command that runs, with the help conventions of `helpstyle`."""
     import typer.main
 
-    command = typer.main.get_command(build_app())
+    from andamio_cli.helpstyle import finish
+
+    return finish(typer.main.get_command(build_app()))
+
+
+def render_root_help() -> str:
+    """The root help as Typer renders it on a terminal of 80+ columns (for the packaged copy)."""
+    command = build_command()
     with command.make_context("andamio", [], resilient_parsing=True, terminal_width=78) as ctx:
         return ctx.get_help() + "\n"
 
@@ -112,6 +119,7 @@ def build_app():
 
     from andamio_cli.commands import account, apikey, completion, login, sandbox, status
     from andamio_cli.errors import EXIT_CODES
+    from andamio_cli.helpstyle import examples
 
     class Network(str, Enum):
         preprod = "preprod"
@@ -138,7 +146,14 @@ def build_app():
         rich_markup_mode=None,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
-        epilog=f"Global options also work after the subcommand. Exit codes: {codes}.",
+        epilog=f"Global options also work after the subcommand. Exit codes: {codes}.\n\n"
+        + examples(
+            "andamio login",
+            "andamio apikey list",
+            "andamio apikey request ci-deploy --expires-in-days 30 --save",
+            "andamio --profile work status",
+            "andamio apikey usage --json",
+        ),
     )
 
     @app.callback()
@@ -206,15 +221,15 @@ def build_app():
         )
         ctx.obj = ctx.obj.make(options)
 
-    app.command()(login.login)
-    app.command()(login.logout)
-    app.command()(status.status)
-    app.command()(status.switch)
-    app.command()(login.refresh)
+    app.command(epilog=login.LOGIN_EXAMPLES)(login.login)
+    app.command(epilog=login.LOGOUT_EXAMPLES)(login.logout)
+    app.command(epilog=status.STATUS_EXAMPLES)(status.status)
+    app.command(epilog=status.SWITCH_EXAMPLES)(status.switch)
+    app.command(epilog=login.REFRESH_EXAMPLES)(login.refresh)
     app.add_typer(apikey.apikey_app, name="apikey")
     app.add_typer(account.account_app, name="account")
-    app.command()(completion.completion)
-    app.command()(sandbox.sandbox)
+    app.command(epilog=completion.COMPLETION_EXAMPLES)(completion.completion)
+    app.command(epilog=sandbox.SANDBOX_EXAMPLES)(sandbox.sandbox)
     return app
 
 
@@ -297,7 +312,8 @@ def main(
     from andamio_cli.errors import EXIT_INTERRUPTED, AndamioError, InvalidInputError
 
     try:
-        result = build_app()(args=args, prog_name="andamio", standalone_mode=False, obj=run)
+        command = build_command()
+        result = command.main(args=args, prog_name="andamio", standalone_mode=False, obj=run)
         if result == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent 130
             err.write("Interrupted.\n")
         return result if isinstance(result, int) else 0
@@ -307,8 +323,10 @@ def main(
         if type(exc).__name__ == "NoArgsIsHelpError":
             out.write(exc.format_message() + "\n")
             return 0
-        hint = "run `andamio --help` (or `andamio COMMAND --help`) for usage"
-        return _report(InvalidInputError(exc.format_message(), hint=hint), args, run)
+        from andamio_cli.helpstyle import suggest
+
+        message, hint = suggest(exc)
+        return _report(InvalidInputError(message, hint=hint), args, run)
     except AndamioError as exc:
         return _report(exc, args, run, exc if debug else None)
     except (KeyboardInterrupt, typer.Abort):

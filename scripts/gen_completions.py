@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 from andamio_cli.app import COMPLETION_FILES as FILES  # noqa: E402
 from andamio_cli.app import (  # noqa: E402
     SHELLS,  # noqa: E402
-    build_app,
+    build_command,
     render_root_help,
 )
 from andamio_cli.completion_gen import render  # noqa: E402
@@ -24,9 +24,7 @@ from andamio_cli.completion_gen import render  # noqa: E402
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    import typer.main
-
-    root = typer.main.get_command(build_app())
+    root = build_command()
     outputs = {ROOT / "completions" / FILES[shell]: render(shell, root) for shell in SHELLS}
     outputs[ROOT / "andamio_cli" / "help.txt"] = render_root_help()
     stale = []

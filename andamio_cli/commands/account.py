@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from andamio_cli.helpstyle import examples
+
 account_app = typer.Typer(
     help="The developer account: email verification, deleting the account.",
     no_args_is_help=True,
     rich_markup_mode=None,
+    epilog=examples("andamio account status", "andamio account resend-verification"),
 )
-
-
-def examples(*lines: str) -> str:
-    """An `Examples:` epilog, kept as written (no rewrapping)."""
-    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
 @account_app.command(

@@ -6,6 +6,15 @@ from enum import Enum
 
 import typer
 
+from andamio_cli.helpstyle import examples
+
+COMPLETION_EXAMPLES = examples(
+    "andamio completion bash > ~/.local/share/bash-completion/completions/andamio",
+    'andamio completion zsh > "${fpath[1]}/_andamio"',
+    "andamio completion fish > ~/.config/fish/completions/andamio.fish",
+    "andamio completion powershell >> $PROFILE",
+)
+
 
 class Shell(str, Enum):
     bash = "bash"

@@ -6,6 +6,20 @@ from pathlib import Path
 
 import typer
 
+from andamio_cli.helpstyle import examples
+
+LOGIN_EXAMPLES = examples(
+    "andamio login                 # on a terminal: the key prompt, then the browser",
+    'printf %s "$ANDAMIO_API_KEY" | andamio login --with-key',
+    "andamio login --with-token < token.txt",
+    "andamio login --skey payment.skey --alias my-alias --address addr1q...",
+    "andamio --profile work login --web",
+)
+LOGOUT_EXAMPLES = examples(
+    "andamio logout", "andamio --profile work logout", "andamio logout --all"
+)
+REFRESH_EXAMPLES = examples("andamio refresh", "andamio refresh --json")
+
 
 def login(
     ctx: typer.Context,
@@ -22,8 +36,12 @@ def login(
         dir_okay=False,
         help="Wallet login with a cardano-cli .skey file.",
     ),
-    alias: str | None = typer.Option(None, "--alias", help="Developer alias (--skey)."),
-    address: str | None = typer.Option(None, "--address", help="Wallet base address (--skey)."),
+    alias: str | None = typer.Option(
+        None, "--alias", metavar="ALIAS", help="Developer alias (--skey)."
+    ),
+    address: str | None = typer.Option(
+        None, "--address", metavar="ADDR", help="Wallet base address (--skey)."
+    ),
     web: bool = typer.Option(False, "--web", help="Log in through the browser."),
     insecure_storage: bool = typer.Option(
         False,

@@ -8,6 +8,16 @@ from typing import List
 
 import typer
 
+from andamio_cli.helpstyle import examples
+
+SANDBOX_EXAMPLES = examples(
+    "andamio sandbox                  # prints the export lines to paste elsewhere",
+    "andamio sandbox --demo",
+    "andamio sandbox --port 9000 --state sandbox.json",
+    "andamio sandbox --fault 'usage/get=429:retry-after=1,502-html'",
+    "andamio sandbox --rotate extend",
+)
+
 
 class RotateMode(str, Enum):
     new_key = "new-key"
@@ -15,8 +25,8 @@ class RotateMode(str, Enum):
 
 
 def sandbox(
-    port: int = typer.Option(8765, "--port", help="Port to listen on."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8765, "--port", metavar="PORT", help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="HOST", help="Address to listen on."),
     state: Path | None = typer.Option(
         None,
         "--state",

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import typer
 
+from andamio_cli.helpstyle import examples
+
+STATUS_EXAMPLES = examples(
+    "andamio status",
+    "andamio status --all",
+    "andamio status --json | jq .ready",
+    "andamio --profile work status",
+)
+SWITCH_EXAMPLES = examples("andamio switch work", "andamio switch default")
+
 
 def status(
     ctx: typer.Context,
