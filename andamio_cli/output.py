@@ -18,7 +18,11 @@ _FORMULA_START = ("=", "+", "-", "@")
 def _escape(ch: str) -> str:
     code = ord(ch)
     return (
-        f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+        f"\\x{code:02x}"
+        if code < 0x80
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
     )
 
 

@@ -19,13 +19,13 @@ HOSTILE = {
     "\u061c": "\\u061c",  # Arabic letter mark
     "\u2060": "\\u2060",  # word joiner
     "\u2064": "\\u2064",  # invisible plus
-    "\u00ad": "\\xad",  # soft hyphen
+    "\u00ad": "\\u00ad",  # soft hyphen
     "\U000e0041": "\\U000e0041",  # tag latin capital A
     "\ud800": "\\ud800",  # lone surrogate
     "\ue000": "\\ue000",  # private use
     "\u0378": "\\u0378",  # unassigned
     "\x1b": "\\x1b",
-    "\x9b": "\\x9b",  # one-byte CSI
+    "\x9b": "\\u009b",  # one-byte CSI
     "\u2028": "\\u2028",  # line separator
 }
 NAME = "key" + "".join(HOSTILE) + "end"
