@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from andamio_cli.errors import AndamioError, BadReplyError, InvalidInputError
+from andamio_cli.times import gateway_time
 
 DEV = "/api/v2/apikey/developer"
 AUTH = "/api/v2/auth/developer"
@@ -15,6 +16,7 @@ VERIFY_HINT = (
     "verify the account's email address first (the link is in the verification mail); "
     "to get the mail again: `andamio account resend-verification`"
 )
+TOKEN_RE = re.compile(r"[\x21-\x7e]{1,16384}")  # what an HTTP header (or a JSON body) can carry
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -183,6 +185,8 @@ def login_session(gw, api_key: str, alias: str, address: str) -> dict:
     for field in ("session_id", "nonce"):
         if not _text(reply.get(field)):
             raise _bad_reply(gw, f"has no `{field}` for the login session")
+    if reply.get("expires_at") is not None and gateway_time(reply["expires_at"]) is None:
+        raise _bad_reply(gw, "has an `expires_at` that is not an ISO 8601 time")
     return reply
 
 
@@ -192,16 +196,31 @@ def login_complete(gw, api_key: str, session_id: str, signature: dict) -> dict:
     return require_tokens(gw, gw.call("POST", f"{AUTH}/login/complete", api_key=api_key, body=body))
 
 
-def refresh_tokens(gw, refresh_token: str) -> dict:
-    """POST token/refresh: a new JWT and a new single-use refresh token (never retried)."""
-    reply = gw.call("POST", f"{AUTH}/token/refresh", body={"refresh_token": refresh_token})
+def refresh_tokens(gw, refresh_token: str, api_key: str | None = None) -> dict:
+    """POST token/refresh: a new JWT and a new single-use refresh token (never retried).
+    The API key goes along when there is one, as the official CLI sends it."""
+    reply = gw.call(
+        "POST", f"{AUTH}/token/refresh", api_key=api_key, body={"refresh_token": refresh_token}
+    )
     return require_tokens(gw, reply)
 
 
 def require_tokens(gw, reply: dict) -> dict:
-    """A login reply must carry both tokens; otherwise nothing may be stored."""
+    """A login or refresh reply: both tokens header-safe and non-empty, times ISO 8601 of a
+    sane year (or absent), the alias a string (or absent); otherwise nothing may be stored."""
+    hint = "nothing was stored and the old credentials are kept; try again or log in again"
     for field in ("jwt", "refresh_token"):
         part = reply.get(field)
         if not isinstance(part, dict) or not _text(part.get("token")):
-            raise _bad_reply(gw, f"has no `{field}.token`", "nothing was stored; log in again")
+            raise _bad_reply(gw, f"has no `{field}.token`", hint)
+        if not TOKEN_RE.fullmatch(part["token"]):
+            raise _bad_reply(gw, f"has a `{field}.token` that is not a printable token", hint)
+        when = part.get("expires_at")
+        if when is not None and gateway_time(when) is None:
+            raise _bad_reply(
+                gw, f"has a `{field}.expires_at` that is not an ISO 8601 time of a sane year", hint
+            )
+    alias = reply.get("alias")
+    if alias is not None and not (isinstance(alias, str) and len(alias) <= 100):
+        raise _bad_reply(gw, "has an `alias` that is not a short string", hint)
     return reply

@@ -55,8 +55,7 @@ class AppContext:
         self._secrets: set[str] = set()
         self.sent_credentials: dict[str, str] = {}  # secret -> where it came from (env, keyring)
         self._gateway = None
-        if options.timeout <= 0:
-            raise InvalidInputError("--timeout must be a positive number of seconds")
+        check_timeout(options.timeout)
 
     # --- secrets and stderr -------------------------------------------------
 
@@ -238,8 +237,22 @@ class AppContext:
                 timeout=self.options.timeout,
                 trace=self.trace if self.options.debug else None,
                 transport=self.transport,
+                env=self.env,
             )
+            self._warn_if_plain_http()
         return self._gateway
+
+    def _warn_if_plain_http(self) -> None:
+        from urllib.parse import urlsplit
+
+        from andamio_cli.settings import is_loopback
+
+        parts = urlsplit(self.base_url)
+        if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+            self.warn(
+                f"credentials go over plain http to {parts.hostname} (ANDAMIO_ALLOW_ANY_URL=1): "
+                "anyone on the network path can read them; use https"
+            )
 
     def close(self) -> None:
         if self._gateway is not None:
@@ -254,6 +267,26 @@ def _terminal_width(stream: Any, env: dict) -> int:
         pass
     columns = env.get("COLUMNS", "")
     return int(columns) if columns.isdigit() and int(columns) > 0 else 80
+
+
+MAX_TIMEOUT = 86400.0  # one day
+
+
+def check_timeout(seconds: float) -> float:
+    """`--timeout` must be a finite number of seconds > 0, at most a day."""
+    import math
+
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidInputError(
+            f"--timeout (or ANDAMIO_TIMEOUT) must be a finite number of seconds > 0 "
+            f"(got {seconds:g})"
+        )
+    if seconds > MAX_TIMEOUT:
+        raise InvalidInputError(
+            f"--timeout (or ANDAMIO_TIMEOUT) must be at most {MAX_TIMEOUT:g} seconds (one day) "
+            f"(got {seconds:g})"
+        )
+    return seconds
 
 
 def _isatty(stream: Any) -> bool:

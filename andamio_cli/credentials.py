@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from typing import Any, Callable, Protocol, TypeVar
 
@@ -16,6 +17,7 @@ ENV_VARS = {
     "dev_jwt": "ANDAMIO_DEV_JWT",
     "refresh_token": "ANDAMIO_DEV_REFRESH_TOKEN",
 }
+HEADER_SECRETS = ("api_key", "dev_jwt")  # sent in headers; the refresh token goes in a body
 STORE_HINT = (
     "set ANDAMIO_API_KEY (and ANDAMIO_DEV_JWT) in the environment, or store secrets in a "
     "plain-text file with --insecure-storage or ANDAMIO_CREDENTIAL_STORE=file"
@@ -217,6 +219,12 @@ class Credentials:
         """Return (value, source) with source one of env, keyring, file, none."""
         from_env = self.env.get(ENV_VARS[secret], "").strip()
         if from_env:
+            if secret in HEADER_SECRETS and not re.fullmatch(r"[\x21-\x7e]+", from_env):
+                raise InvalidInputError(
+                    f"{ENV_VARS[secret]} contains a space, a newline or another character that "
+                    "cannot be sent in an HTTP header; nothing was sent",
+                    hint=f"set {ENV_VARS[secret]} to the credential alone (copy it again)",
+                )
             return from_env, "env"
         value = self.stored(secret)
         return (value, self.store.name) if value else (None, "none")

@@ -1,4 +1,5 @@
-"""The one request path: headers, timeout, retries for reads, replies turned into errors."""
+"""The one request path: headers, a whole-request deadline, a body cap, retries for reads,
+tracing; `call()` interprets the JSON on top of it."""
 
 from __future__ import annotations
 
@@ -6,178 +7,124 @@ import json
 import random
 import re
 import time
-from http import HTTPStatus
-from typing import Any, Callable
+from typing import Callable
 
 import httpx
 
 from andamio_cli import __version__
-from andamio_cli.errors import (
-    AndamioError,
-    AuthError,
-    BadReplyError,
-    ConflictError,
-    InvalidInputError,
-    NotFoundError,
-    RateLimitedError,
-    TierLimitError,
-    UnreachableError,
+from andamio_cli.errors import BadReplyError, InvalidInputError, UnreachableError
+from andamio_cli.gateway_errors import describe, error_from_response
+from andamio_cli.redact import is_secret_name, redact_text
+from andamio_cli.wire import (
+    MAX_BODY,
+    BadEncoding,
+    Deadline,
+    DeadlineExceeded,
+    Reply,
+    TooLarge,
+    loads,
+    read_body,
+    record_sockets,
 )
-from andamio_cli.redact import SECRET_HEADERS, redact_text
 
 ATTEMPTS = 3
 MAX_RETRY_AFTER = 10.0
 RETRY_STATUSES = {408, 425, 429, 502, 503, 504}
-_CODE_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
-_PHRASES = {status.phrase.lower() for status in HTTPStatus}  # `Unauthorized`, `Not Found`
-_GENERIC_RE = re.compile(r"^[A-Z][A-Za-z ]+: ")  # `Unauthorized: Invalid or missing credentials.`
-CODE_ERRORS: dict[str, type[AndamioError]] = {
-    "tier_limit_exceeded": TierLimitError,
-    "rate_limit_exceeded": RateLimitedError,
-    "quota_exceeded": RateLimitedError,
-    "not_found": NotFoundError,
-    "key_not_found": NotFoundError,
-    "user_not_found": AuthError,
-    "session_expired": AuthError,
-    "session_already_used": AuthError,
-    "signature_verification_failed": AuthError,
-    "wallet_mismatch": AuthError,
-    "invalid_refresh_token": AuthError,
-    "unauthorized": AuthError,
-    "forbidden": AuthError,
-    "conflict": ConflictError,
-    "validation_error": InvalidInputError,
-    "invalid_request": InvalidInputError,
-}
-STATUS_ERRORS: dict[int, type[AndamioError]] = {
-    400: InvalidInputError,
-    401: AuthError,
-    403: AuthError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: InvalidInputError,
-    429: RateLimitedError,
-}
-HINTS: dict[type[AndamioError], str] = {
-    AuthError: "check your credentials with `andamio status`, or log in again with `andamio login`",
-    NotFoundError: "see your keys with `andamio apikey list`",
-    RateLimitedError: "wait a moment and try again",
-    TierLimitError: "delete a key (`andamio apikey list`, `andamio apikey delete NAME`) "
-    "or upgrade your tier",
-}
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+_NO_ENV_PROXY = {"all://": None, "http://": None, "https://": None}
 
 
-def _error_fields(body: Any) -> tuple[str | None, str | None]:
-    """Message and code from any of the gateway's error body shapes."""
-    if not isinstance(body, dict):
-        return None, None
-    nested: dict = body["error"] if isinstance(body.get("error"), dict) else {}
-    flat_error = body.get("error") if isinstance(body.get("error"), str) else None
-    code = nested.get("code") or body.get("code")
-    if not code and flat_error and _CODE_RE.fullmatch(flat_error):
-        code = flat_error
-    message = nested.get("message") or body.get("message") or flat_error
-    details = nested.get("details") or body.get("details")
-    message = message if isinstance(message, str) and message.strip() else None
-    if isinstance(details, str) and details.strip() and details not in (message, "string"):
-        message = f"{message.rstrip('.')}: {details}" if message else details
-    return message, code if isinstance(code, str) else None
+def make_client(
+    base_url: str,
+    *,
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+    proxy: str | None = None,
+) -> httpx.Client:
+    """The httpx client: no redirects, identity encoding, and only the proxy we chose
+    (`proxy_for`); httpx's own reading of *_PROXY is switched off by the mounts."""
+    return httpx.Client(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        transport=transport,
+        proxy=proxy,
+        mounts=None if proxy else _NO_ENV_PROXY,
+        headers={
+            "Accept": "application/json",
+            "Accept-Encoding": "identity",
+            "User-Agent": f"andamio-cli/{__version__}",
+        },
+    )
 
 
-def _error_class(status: int, code: str | None) -> type[AndamioError]:
-    if code:
-        code = code.lower()
-        if code in CODE_ERRORS:
-            return CODE_ERRORS[code]
-        for fragment, cls in (
-            ("not_found", NotFoundError),
-            ("limit", RateLimitedError),
-            ("conflict", ConflictError),
-            ("already", ConflictError),
-            ("invalid", InvalidInputError),
-            ("expired", AuthError),
-        ):
-            if fragment in code:
-                return cls
-    return STATUS_ERRORS.get(status, AndamioError)
+def _env(env: dict, name: str) -> tuple[str, str] | None:
+    for var in (name.lower(), name.upper()):
+        if env.get(var, "").strip():
+            return var, env[var].strip()
+    return None
 
 
-def describe(response: httpx.Response) -> str:
-    """`HTTP 502, text/html` - the status and content type, for messages."""
-    ctype = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
-    return f"HTTP {response.status_code}, {ctype}"
+def _bypassed(host: str, no_proxy: str) -> bool:
+    import ipaddress
+
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if entry == "*":
+            return True
+        if entry.startswith("[") and "]" in entry:
+            entry = entry[1 : entry.index("]")]
+        elif entry.count(":") == 1:
+            entry = entry.split(":")[0]
+        entry = entry.lstrip("*").lstrip(".")
+        if not entry:
+            continue
+        try:
+            if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            pass
+        if host == entry or host.endswith("." + entry):
+            return True
+    return False
 
 
-def error_from_response(response: httpx.Response) -> AndamioError:
-    """Turn a non-2xx reply into the matching typed error (the body code decides)."""
-    try:
-        body = json.loads(response.content) if response.content else None
-    except ValueError:
-        body = None
-    message, code = _error_fields(body)
-    status = response.status_code
-    detail = _detail(body)
-    if not code and status == 429 and "tier_limit_exceeded" in (message or ""):
-        code = "tier_limit_exceeded"  # v1 names it only in its details
-    if code == "tier_limit_exceeded" and (detail or message):  # the advice is the hint's, once
-        said = detail or message or ""
-        message = detail = said.replace("tier_limit_exceeded: ", "").split(";")[0].strip()
-    cls: type[AndamioError]
-    if 300 <= status < 400:
-        cls = BadReplyError
-        where = response.headers.get("location", "elsewhere")
-        message = f"the gateway redirected to {where[:200]}; redirects are not followed"
-    else:
-        cls = _error_class(status, code)
-    if message is None:
-        reason = "an empty body" if not response.content else "a body that is not a gateway error"
-        message = f"the gateway answered with {reason}"
-    if len(message) > 500:
-        message = message[:500] + "…"
-    error = cls(f"{message} ({describe(response)})", hint=HINTS.get(cls), status=status, code=code)
-    error.detail = detail[:200] if detail else None
-    return error
+def proxy_for(base_url: str, env: dict) -> str | None:
+    """The proxy from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY for this URL, honouring NO_PROXY;
+    never one for a loopback host."""
+    from andamio_cli.settings import is_loopback
 
-
-def _detail(body: Any) -> str | None:
-    """The gateway's own words, short: its message, unless that is only the status's name
-    (`Not Found: The requested resource could not be found.`), then its `details`."""
-    if not isinstance(body, dict):
+    url = httpx.URL(base_url)
+    host = url.host.lower()
+    if is_loopback(host):
         return None
-    nested = body["error"] if isinstance(body.get("error"), dict) else {}
-    words = [
-        nested.get("message") or body.get("message"),
-        nested.get("details") or body.get("details"),
-    ]
-    said = [w.strip() for w in words if isinstance(w, str) and w.strip() not in ("", "string")]
-    if said and (_GENERIC_RE.match(said[0]) or said[0].rstrip(".").lower() in _PHRASES):
-        said.pop(0)
-    return said[0] if said else None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
+    no_proxy = _env(env, "no_proxy")
+    if no_proxy and _bypassed(host, no_proxy[1]):
         return None
-    if value.isdigit():
-        return float(value)
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
+    found = _env(env, f"{url.scheme}_proxy") or _env(env, "all_proxy")
+    if found is None:
         return None
+    var, value = found
+    proxy = value if "://" in value else f"http://{value}"
+    scheme = proxy.split("://", 1)[0].lower()
+    if scheme not in ("http", "https", "socks5", "socks5h"):
+        raise InvalidInputError(
+            f"{var} names a proxy of an unsupported kind ({scheme[:20]}://)",
+            hint="use an http://, https:// or socks5:// proxy URL, or unset the variable",
+        )
+    return proxy
 
 
 def _transport_error(
-    exc: httpx.TransportError, url: str, timeout: float, *, write: bool = False
+    exc: Exception, url: str, timeout: float, *, write: bool = False
 ) -> UnreachableError:
     parsed = httpx.URL(url)
     host = parsed.host
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     text = str(exc).lower()
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, DeadlineExceeded) and exc.args and exc.args[0] == "body":
+        message = f"the reply from {where} did not complete within {timeout:g} s"
+    elif isinstance(exc, (httpx.TimeoutException, DeadlineExceeded)):
         message = f"no answer within {timeout:g} s from {where}"
     elif "name or service" in text or "name resolution" in text or "nodename" in text:
         message = f"cannot resolve the host {host}"
@@ -196,6 +143,42 @@ def _transport_error(
     return UnreachableError(message, hint=hint)
 
 
+def _retry_after(reply: Reply) -> float | None:
+    value = reply.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if re.fullmatch(r"[0-9]{1,9}", value):  # str.isdigit() also accepts '²'
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _check_headers(headers: dict) -> None:
+    for name, value in headers.items():
+        if not _HEADER_VALUE.fullmatch(value):
+            raise InvalidInputError(
+                f"the {name} header would carry a newline or another character that HTTP "
+                "headers cannot; nothing was sent",
+                hint="check the credential for stray characters (copy it again)",
+            )
+
+
+def _read(response: httpx.Response, deadline: Deadline) -> bytes:
+    """The body of a streamed response, bounded (see wire.read_body)."""
+    if response.is_stream_consumed:  # built in memory (a MockTransport): already decoded
+        return read_body([response.content], deadline)
+    return read_body(
+        response.iter_raw(),
+        deadline,
+        length=response.headers.get("content-length", ""),
+        encoding=response.headers.get("content-encoding", ""),
+    )
+
+
 class Gateway:
     """An httpx client bound to one base URL, with the one request path."""
 
@@ -207,22 +190,98 @@ class Gateway:
         trace: Callable[[str], None] | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        env: dict | None = None,
     ) -> None:
         self.base_url = base_url
         self.timeout = timeout
         self._trace = trace
         self._sleep = sleep
         self.last_reply = "no reply yet"
-        self._client = httpx.Client(
-            base_url=base_url,
-            timeout=timeout,
-            follow_redirects=False,
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": f"andamio-cli/{__version__}"},
-        )
+        self._sockets: list = []
+        proxy = None if transport is not None else proxy_for(base_url, env or {})
+        self._client = make_client(base_url, timeout=timeout, transport=transport, proxy=proxy)
 
     def close(self) -> None:
         self._client.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict | None = None,
+        content: bytes | None = None,
+        read: bool = False,
+    ) -> Reply:
+        """Send one request (reads are retried) and return the last reply, whatever its
+        status. Each attempt is bounded by the timeout, body included, and by MAX_BODY."""
+        headers = dict(headers or {})
+        _check_headers(headers)
+        attempts = ATTEMPTS if read else 1
+        for attempt in range(1, attempts + 1):
+            request = self._client.build_request(method, path, headers=headers, content=content)
+            request.extensions["trace"] = record_sockets(self._sockets)
+            self._trace_request(request)
+            started = time.monotonic()
+            try:
+                reply = self._attempt(request)
+            except (httpx.TransportError, DeadlineExceeded) as exc:
+                self._log(f"< {exc.__class__.__name__} after {time.monotonic() - started:.2f} s")
+                if attempt < attempts:
+                    self._sleep(self._backoff(attempt))
+                    continue
+                raise _transport_error(
+                    exc, str(request.url), self.timeout, write=not read
+                ) from None
+            self._trace_body(reply, time.monotonic() - started)
+            self.last_reply = describe(reply)
+            delay = self._retry_delay(reply, attempt) if attempt < attempts else None
+            if delay is None:
+                return reply
+            self._log(f"  retrying in {delay:.2f} s")
+            self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, request: httpx.Request) -> Reply:
+        deadline = Deadline(self.timeout, self._sockets)
+        phase = "head"
+        try:
+            response = self._client.send(request, stream=True)
+            phase = "body"
+            try:
+                self._trace_head(response)
+                content = _read(response, deadline)
+            except TooLarge:
+                raise BadReplyError(
+                    f"the gateway's reply is larger than {MAX_BODY // 1024 // 1024} MiB "
+                    f"({describe(response)}); it was not read to the end",
+                    hint="try again later; use --debug to see the exchange",
+                    status=response.status_code,
+                ) from None
+            except BadEncoding as exc:
+                raise BadReplyError(
+                    f"the gateway's reply is in an encoding that was not asked for "
+                    f"({str(exc)!r}, {describe(response)})",
+                    hint="try again later; use --debug to see the exchange",
+                    status=response.status_code,
+                ) from None
+            finally:
+                response.close()
+        except httpx.TransportError:
+            if deadline.fired:
+                raise DeadlineExceeded(phase) from None
+            raise
+        except DeadlineExceeded:
+            raise DeadlineExceeded(phase) from None
+        finally:
+            deadline.cancel()
+        return Reply(
+            response.status_code,
+            response.headers,
+            content,
+            response.http_version,
+            response.reason_phrase,
+        )
 
     def call(
         self,
@@ -244,37 +303,17 @@ class Gateway:
         if body is not None:
             headers["Content-Type"] = "application/json"
             content = json.dumps(body).encode()
-        attempts = ATTEMPTS if read else 1
-        for attempt in range(1, attempts + 1):
-            request = self._client.build_request(method, path, headers=headers, content=content)
-            self._trace_request(request)
-            started = time.monotonic()
-            try:
-                response = self._client.send(request)
-            except httpx.TransportError as exc:
-                self._log(f"< {exc.__class__.__name__} after {time.monotonic() - started:.2f} s")
-                if attempt < attempts:
-                    self._sleep(self._backoff(attempt))
-                    continue
-                raise _transport_error(
-                    exc, str(request.url), self.timeout, write=not read
-                ) from None
-            self._trace_response(response, time.monotonic() - started)
-            if 200 <= response.status_code < 300:
-                self.last_reply = describe(response)
-                return self._json(response)
-            error = error_from_response(response)
-            delay = self._retry_delay(response, error, attempt) if attempt < attempts else None
-            if delay is None:
-                raise error
-            self._log(f"  retrying in {delay:.2f} s")
-            self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        reply = self.request(method, path, headers=headers, content=content, read=read)
+        if 200 <= reply.status_code < 300:
+            return self._json(reply)
+        raise error_from_response(reply)
 
-    def _retry_delay(self, response: httpx.Response, error: AndamioError, attempt: int):
-        if response.status_code not in RETRY_STATUSES or error.code == "tier_limit_exceeded":
+    def _retry_delay(self, reply: Reply, attempt: int) -> float | None:
+        if reply.status_code not in RETRY_STATUSES:
             return None
-        wait = _retry_after(response)
+        if error_from_response(reply).code == "tier_limit_exceeded":
+            return None
+        wait = _retry_after(reply)
         if wait is None:
             return self._backoff(attempt)
         return wait if wait <= MAX_RETRY_AFTER else None
@@ -284,19 +323,21 @@ class Gateway:
         return 0.5 * 2 ** (attempt - 1) + random.uniform(0, 0.25)
 
     @staticmethod
-    def _json(response: httpx.Response) -> dict:
+    def _json(reply: Reply) -> dict:
         try:
-            data = json.loads(response.content)
+            data = loads(reply.content)
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            what = "an empty reply" if not response.content else "a reply that is not a JSON object"
+            what = "an empty reply" if not reply.content else "a reply that is not a JSON object"
             raise BadReplyError(
-                f"the gateway sent {what} ({describe(response)})",
+                f"the gateway sent {what} ({describe(reply)})",
                 hint="try again later; use --debug to see the exchange",
-                status=response.status_code,
+                status=reply.status_code,
             )
         return data
+
+    # --- the --debug trace ---------------------------------------------------------------
 
     def _log(self, line: str) -> None:
         if self._trace:
@@ -308,18 +349,23 @@ class Gateway:
         self._log(f"> {request.method} {request.url}")
         self._trace_headers(">", request.headers)
         if request.content:
-            self._log(f"> {redact_text(request.content.decode('utf-8', 'replace'))}")
+            self._log(f"> {redact_text(request.content.decode('utf-8', 'replace'))[:2000]}")
 
-    def _trace_response(self, response: httpx.Response, seconds: float) -> None:
+    def _trace_head(self, response: httpx.Response) -> None:
         if not self._trace:
             return
-        self._log(f"< HTTP {response.status_code} ({seconds:.2f} s)")
+        self._log(f"< HTTP {response.status_code}")
         self._trace_headers("<", response.headers)
-        if response.content:
-            text = response.content.decode("utf-8", "replace")
+
+    def _trace_body(self, reply: Reply, seconds: float) -> None:
+        if not self._trace:
+            return
+        self._log(f"< {len(reply.content)} bytes in {seconds:.2f} s")
+        if reply.content:
+            text = reply.content[:20000].decode("utf-8", "replace")
             self._log(f"< {redact_text(text)[:2000]}")
 
     def _trace_headers(self, arrow: str, headers: httpx.Headers) -> None:
         for name, value in headers.multi_items():
-            shown = "***" if name.lower() in SECRET_HEADERS else value
+            shown = "***" if is_secret_name(name) else value[:500]
             self._log(f"{arrow} {name}: {shown}")

@@ -44,7 +44,7 @@ def _json_escape(ch: str) -> str:
 
 def json_text(document: Any, indent: int | None = 2) -> str:
     """RFC 8259 JSON in which every hidden character is a `\\uXXXX` escape (lone surrogates too)."""
-    text = json.dumps(document, indent=indent, ensure_ascii=False)
+    text = json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False)
     if text.isascii():
         return text
     # json.dumps escaped C0 controls; DEL, C1 and the other hidden characters it leaves raw.

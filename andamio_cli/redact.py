@@ -1,4 +1,4 @@
-"""Masking secrets in --debug traces: secret headers and secret-named JSON fields."""
+"""Masking secrets in --debug traces: headers and JSON fields whose names look secret."""
 
 from __future__ import annotations
 
@@ -6,31 +6,44 @@ import json
 import re
 from typing import Any
 
-SECRET_HEADERS = {"x-api-key", "authorization", "cookie", "set-cookie", "proxy-authorization"}
-SECRET_FIELDS = {
-    "api_key",
+# Names compared after normalising: lower case, `_` and `-` removed (apiKey = api_key = API-KEY).
+SECRET_NAMES = {
+    "apikey",
+    "xapikey",
     "key",
     "token",
-    "refresh_token",
     "jwt",
-    "dev_jwt",
-    "dev_refresh_token",
-    "access_token",
+    "devjwt",
     "secret",
     "password",
+    "passwd",
+    "passphrase",
+    "authorization",
+    "proxyauthorization",
+    "cookie",
+    "setcookie",
+    "credential",
+    "credentials",
+    "privatekey",
+    "skey",
+    "seed",
+    "cborhex",
 }
-_SECRET_FIELD_RE = re.compile(
-    r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*")([^"]*)', re.IGNORECASE
-)
+SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "jwt", "privatekey")
+_STRING_FIELD_RE = re.compile(r'"((?:[^"\\]|\\.){1,100})"(\s*:\s*")((?:[^"\\]|\\.)*)')
+
+
+def is_secret_name(name: object) -> bool:
+    """True for names like apiKey, access_token, Refresh-Token, dev_jwt_token, X-API-Key."""
+    norm = re.sub(r"[_\-\s]", "", str(name)).lower()
+    return norm in SECRET_NAMES or norm.endswith(SECRET_SUFFIXES)
 
 
 def redact_json(value: Any) -> Any:
-    """A copy of a JSON value with secret-named fields masked."""
+    """A copy of a JSON value with secret-named string fields masked."""
     if isinstance(value, dict):
         return {
-            k: "***"
-            if str(k).lower() in SECRET_FIELDS and isinstance(v, str) and v
-            else redact_json(v)
+            k: "***" if is_secret_name(k) and isinstance(v, str) and v else redact_json(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -38,9 +51,17 @@ def redact_json(value: Any) -> Any:
     return value
 
 
+def _mask_field(match: re.Match) -> str:
+    if not is_secret_name(match.group(1)) or not match.group(3):
+        return match.group(0)
+    return f'"{match.group(1)}"{match.group(2)}***'
+
+
 def redact_text(text: str) -> str:
-    """Mask secret-named fields in text that may not parse as JSON (e.g. cut off)."""
+    """Mask secret-named fields in text, JSON or not (e.g. cut off)."""
+    from andamio_cli.wire import loads
+
     try:
-        return json.dumps(redact_json(json.loads(text)))
+        return json.dumps(redact_json(loads(text)))
     except ValueError:
-        return _SECRET_FIELD_RE.sub(r"\1***", text)
+        return _STRING_FIELD_RE.sub(_mask_field, text)

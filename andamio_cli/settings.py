@@ -41,7 +41,8 @@ def check_profile(name: str) -> str:
     return name
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1."""
     if host == "localhost":
         return True
     try:
@@ -76,7 +77,7 @@ def check_base_url(url: str, *, allow_any: bool = False) -> str:
             raise bad
         andamio = host == "andamio.io" or host.endswith(".andamio.io")
         https_ok = parts.scheme == "https" and (andamio or host in V1_HOSTS)
-        if not (https_ok or _is_loopback(host)):
+        if not (https_ok or is_loopback(host)):
             raise bad
     return text.rstrip("/")
 

@@ -4,20 +4,40 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+# Times outside these years are not ones the gateway means (an epoch in milliseconds, a typo).
+SANE_YEARS = (2000, 2999)
+_EPOCH_RANGE = (0.0, 253402214400.0)  # 1970-01-01 .. 9999-12-31, what datetime can show
+
 
 def parse_time(value: object) -> float | None:
-    """Seconds since the epoch from an ISO-8601 string or a number."""
+    """Seconds since the epoch from an ISO-8601 string or a number; None when it is neither
+    or lies outside what a date can show (NaN, infinity, year 10000)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str) or not value:
+        seconds = float(value)
+    elif isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            seconds = moment.timestamp()
+        except (ValueError, OverflowError):
+            return None
+    else:
         return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    low, high = _EPOCH_RANGE
+    return seconds if low <= seconds < high else None  # NaN fails both comparisons
+
+
+def gateway_time(value: object) -> float | None:
+    """Seconds since the epoch from an ISO-8601 string of a sane year; None otherwise
+    (numbers included: the gateway writes times as strings)."""
+    if not isinstance(value, str) or not 10 <= len(value) <= 40:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    seconds = parse_time(value)
+    if seconds is None:
+        return None
+    year = datetime.fromtimestamp(seconds, timezone.utc).year
+    return seconds if SANE_YEARS[0] <= year <= SANE_YEARS[1] else None
 
 
 def iso(seconds: float | None) -> str | None:

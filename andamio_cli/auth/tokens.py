@@ -8,8 +8,8 @@ import json
 import os
 import time
 
-from andamio_cli.errors import AuthError
-from andamio_cli.times import iso, parse_time
+from andamio_cli.errors import AuthError, BadReplyError
+from andamio_cli.times import gateway_time, iso, parse_time
 
 MARGIN = 60
 LOGIN_HINT = "log in again: `andamio login` (or --with-token / --skey)"
@@ -49,6 +49,19 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _checked_time(what: str, value: object) -> float | None:
+    """A login reply's time: absent, or an ISO 8601 string of a sane year."""
+    if value is None:
+        return None
+    when = gateway_time(value)
+    if when is None:
+        raise BadReplyError(
+            f"the login reply's {what} is not an ISO 8601 time of a sane year",
+            hint="nothing was stored and the old credentials are kept; log in again",
+        )
+    return when
+
+
 def save_login(
     ctx,
     *,
@@ -58,7 +71,25 @@ def save_login(
     refresh_expires_at: object,
     alias: str | None = None,
 ) -> None:
-    """Store a new developer JWT (and refresh token) and its non-secret settings."""
+    """Store a new developer JWT (and refresh token) and its non-secret settings. Every value
+    is checked before the first write: a bad one stores nothing and keeps the old ones."""
+    from andamio_cli.api import TOKEN_RE
+
+    for what, token in (("developer JWT", jwt), ("refresh token", refresh_token)):
+        if token is not None and not (isinstance(token, str) and TOKEN_RE.fullmatch(token)):
+            raise BadReplyError(
+                f"the login reply's {what} is not a printable token",
+                hint="nothing was stored and the old credentials are kept; log in again",
+            )
+    jwt_at = _checked_time("JWT expiry", jwt_expires_at) or jwt_expiry(jwt)
+    refresh_at = _checked_time("refresh token expiry", refresh_expires_at)
+    values = {
+        "jwt_expires_at": iso(jwt_at),
+        "refresh_token_expires_at": iso(refresh_at) if refresh_token else None,
+        "store": ctx.creds.store.name,
+    }
+    if isinstance(alias, str) and alias:
+        values["alias"] = alias
     ctx.remember(jwt, refresh_token)
     creds = ctx.creds
     creds.save("dev_jwt", jwt)
@@ -66,15 +97,6 @@ def save_login(
         creds.save("refresh_token", refresh_token)
     else:
         creds.forget("refresh_token")
-    jwt_at = iso(jwt_expiry(jwt, jwt_expires_at))
-    refresh_at = iso(parse_time(refresh_expires_at)) if refresh_token else None
-    values = {
-        "jwt_expires_at": jwt_at,
-        "refresh_token_expires_at": refresh_at,
-        "store": creds.store.name,
-    }
-    if alias:
-        values["alias"] = alias
     ctx.settings.update(ctx.profile, **values)
 
 
@@ -98,6 +120,13 @@ def developer_jwt(ctx) -> str:
     return refresh(ctx, force=False)
 
 
+def _api_key_if_any(ctx) -> str | None:
+    """The profile's API key for the auth routes' X-API-Key, when there is one."""
+    key, _ = ctx.creds.get("api_key")
+    ctx.remember(key)
+    return key
+
+
 def refresh(ctx, *, force: bool) -> str:
     """Trade the refresh token for a new pair, once, under the profile's refresh lock."""
     from andamio_cli import api
@@ -118,8 +147,9 @@ def refresh(ctx, *, force: bool) -> str:
         if not token:
             raise AuthError("no usable developer JWT and no refresh token", hint=LOGIN_HINT)
         ctx.remember(token)
+        api_key = _api_key_if_any(ctx)
         try:
-            reply = api.refresh_tokens(ctx.gateway(), token)
+            reply = api.refresh_tokens(ctx.gateway(), token, api_key)
         except AuthError as exc:
             clear_developer(ctx)
             raise AuthError(
