@@ -8,17 +8,15 @@ bound on time (several times the expected duration) and, where it matters, on pe
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
 
 import pytest
-from conftest import API_KEY, DEV_JWT, andamio_command
+from conftest import API_KEY, DEV_JWT
 from hostile_servers import (
+    SECRETS,
     HostileServer,
     MiB,
+    andamio,
+    assert_clean_error,
     fixed,
     gzip_bomb,
     huge,
@@ -33,81 +31,7 @@ from andamio_cli.settings import Settings
 
 USAGE = ["apikey", "usage"]
 REQUEST = ["apikey", "request", "net-key"]
-SECRETS = (API_KEY, DEV_JWT)
 RSS_LIMIT_KIB = 200 * 1024
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
-# Runs a command as its child, then writes the child's peak RSS (KiB) to $RSS_OUT.
-RSS_WRAPPER = (
-    "import os, resource, subprocess, sys\n"
-    "code = subprocess.call(sys.argv[1:])\n"
-    "with open(os.environ['RSS_OUT'], 'w') as fh:\n"
-    "    fh.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
-    "sys.exit(code)\n"
-)
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-    rss_kib: int | None = None
-
-
-def clean_env(tmp_path, **extra) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING"))
-        and k.upper() not in PROXY_VARS
-        and k != "NO_COLOR"
-    }
-    env.update(
-        ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
-        ANDAMIO_CREDENTIAL_STORE="file",
-        ANDAMIO_API_KEY=API_KEY,
-        ANDAMIO_DEV_JWT=DEV_JWT,
-    )
-    env.update(extra)
-    return {k: v for k, v in env.items() if v is not None}
-
-
-def andamio(tmp_path, url, args, *, rss=False, timeout=120, **env_extra) -> Run:
-    """The real CLI as a subprocess against `url` (optionally measuring its peak RSS)."""
-    env = clean_env(tmp_path, ANDAMIO_BASE_URL=url, **env_extra)
-    command = andamio_command() + list(args)
-    rss_out = tmp_path / "rss.txt"
-    if rss:
-        env["RSS_OUT"] = str(rss_out)
-        command = [sys.executable, "-c", RSS_WRAPPER, *command]
-    started = time.monotonic()
-    result = subprocess.run(
-        command,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-    seconds = time.monotonic() - started
-    rss_kib = int(rss_out.read_text()) if rss else None
-    return Run(result.returncode, result.stdout, result.stderr, seconds, rss_kib)
-
-
-def assert_clean_error(run: Run, code: int, *fragments: str) -> None:
-    """Exit `code`, nothing on stdout, one `Error:` line holding every fragment, no leak."""
-    assert run.code == code, run.stderr
-    assert run.stdout == ""
-    lines = run.stderr.splitlines()
-    errors = [line for line in lines if line.startswith("Error: ")]
-    assert len(errors) == 1, run.stderr
-    assert all(line.startswith(("Error: ", "Hint: ", "Warning: ")) for line in lines), run.stderr
-    for fragment in fragments:
-        assert fragment in errors[0], run.stderr
-    assert "unexpected error" not in run.stderr and "Traceback" not in run.stderr
-    for secret in SECRETS:
-        assert secret not in run.stdout + run.stderr
 
 
 # --- 1. --timeout bounds the whole request ---------------------------------------------------
