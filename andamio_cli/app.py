@@ -197,7 +197,7 @@ def build_app():
             "--timeout",
             envvar="ANDAMIO_TIMEOUT",
             metavar="SECONDS",
-            help="Per-request timeout in seconds.",
+            help="Seconds one request may take, body included.",
         ),
         no_input: bool = typer.Option(
             False, "--no-input", envvar="ANDAMIO_NO_INPUT", help="Never prompt."

@@ -7,7 +7,6 @@ test that fails cannot leave one running.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable
 
-from conftest import API_KEY, DEV_JWT, andamio_command
+from conftest import API_KEY, DEV_JWT, andamio_command, clean_env
 
 MiB = 1024 * 1024
 
@@ -258,27 +257,22 @@ class Run:
     rss_kib: int | None = None
 
 
-def clean_env(tmp_path, **extra) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING"))
-        and k.upper() not in PROXY_VARS
-        and k != "NO_COLOR"
-    }
-    env.update(
+def hostile_env(tmp_path, **extra) -> dict:
+    """A clean environment (no proxies either) with env credentials and a file store."""
+    values: dict = {var: None for name in PROXY_VARS for var in (name, name.lower())}
+    values.update(
         ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
         ANDAMIO_CREDENTIAL_STORE="file",
         ANDAMIO_API_KEY=API_KEY,
         ANDAMIO_DEV_JWT=DEV_JWT,
     )
-    env.update(extra)
-    return {k: v for k, v in env.items() if v is not None}
+    values.update(extra)
+    return clean_env(**values)
 
 
 def andamio(tmp_path, url, args, *, rss=False, timeout=120, **env_extra) -> Run:
     """The real CLI as a subprocess against `url` (optionally measuring its peak RSS)."""
-    env = clean_env(tmp_path, ANDAMIO_BASE_URL=url, **env_extra)
+    env = hostile_env(tmp_path, ANDAMIO_BASE_URL=url, **env_extra)
     command = andamio_command() + list(args)
     rss_out = tmp_path / "rss.txt"
     if rss:

@@ -8,6 +8,9 @@ bound on time (several times the expected duration) and, where it matters, on pe
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 import pytest
 from conftest import API_KEY, DEV_JWT
@@ -34,68 +37,134 @@ REQUEST = ["apikey", "request", "net-key"]
 RSS_LIMIT_KIB = 200 * 1024
 
 
-# --- 1. --timeout bounds the whole request ---------------------------------------------------
+# --- the hostile-gateway table (also the README's) ------------------------------------------
 
-SLOW = {
-    "headers one byte per 0.5 s": trickle_head(0.5),
-    "body one byte per 0.5 s": trickle_body(1000, 0.5),
-    "chunked body one chunk per 0.5 s": trickle_body(0, 0.5, chunked=True),
+
+@dataclass(frozen=True)
+class Hostile:
+    respond: Callable  # the server's responder
+    exit: int
+    names: str  # a fragment of the one `Error:` line
+    read_requests: int  # requests `apikey usage` sends (reads are retried)
+    seconds: float  # a read must end sooner (several times what it needs); writes: a third
+    memory: bool = False  # peak RSS measured and bounded
+
+
+TOO_BIG_200 = "larger than 1 MiB (HTTP 200, application/json)"
+NOT_JSON = "not a JSON object (HTTP 200, application/json)"
+HOSTILE_JSON = {
+    "JSON nested 100,000 deep": b"[" * 100_000 + b"]" * 100_000,
+    "JSON nested 990 deep": b'{"a":' + b"[" * 990 + b"]" * 990 + b"}",
+    "JSON NaN": b'{"daily_quota_consumed": NaN}',
+    "JSON -Infinity": b'{"daily_quota_limit": -Infinity}',
+    "JSON 1e999": b'{"daily_quota_limit": 1e999}',
+    "JSON integer of 400 digits": b'{"daily_quota_limit": 1' + b"0" * 400 + b"}",
+    "JSON lone surrogate (escaped)": b'{"subscription_tier": "\\ud800"}',
+    "JSON lone surrogate (raw bytes)": b'{"subscription_tier": "\xed\xa0\x80"}',
+    "invalid UTF-8": b'{"subscription_tier": "\xff\xfe"}',
 }
-
-
-@pytest.mark.parametrize("name", SLOW)
-def test_a_trickling_read_is_cut_at_the_timeout_on_each_of_three_attempts(tmp_path, name):
-    with HostileServer(SLOW[name]) as server:
-        run = andamio(tmp_path, server.url, ["--timeout", "2", *USAGE])
-    words = "no answer from" if name.startswith("headers") else "did not complete"
-    assert_clean_error(run, 5, words, "127.0.0.1", "within 2 s")
-    assert len(server.requests) == 3  # reads are retried
-    assert run.seconds < 40  # 3 x 2 s + backoff; before the fix: 300 s and more
-
-
-@pytest.mark.parametrize("name", SLOW)
-def test_a_trickling_write_is_cut_at_the_timeout_once(tmp_path, name):
-    with HostileServer(SLOW[name]) as server:
-        run = andamio(tmp_path, server.url, ["--timeout", "2", *REQUEST])
-    assert_clean_error(run, 5, "within 2 s")
-    assert "may have reached the gateway" in run.stderr
-    assert len(server.requests) == 1
-    assert run.seconds < 20
-
-
-def test_a_huge_announced_body_that_trickles_is_refused_at_once(tmp_path):
-    with HostileServer(trickle_body(100_000_000, 0.5)) as server:
-        run = andamio(tmp_path, server.url, ["--timeout", "2", *USAGE])
-    assert_clean_error(run, 1, "larger than 1 MiB", "HTTP 200, application/json")
-    assert len(server.requests) == 1
-    assert run.seconds < 20
-
-
-# --- 2. bounded replies ----------------------------------------------------------------------
-
-BIG = {
-    "1 GiB with Content-Length": (huge(1024 * MiB), "HTTP 200, application/json"),
-    "endless chunked body": (huge(None), "HTTP 200, application/json"),
-    "1 GiB without a length": (unannounced(1024 * MiB), "HTTP 200, application/json"),
-    "gzip bomb (1 GiB of zeros)": (gzip_bomb(1024 * MiB), "HTTP 200, application/json"),
-    "512 MB HTML 503": (huge(512 * MiB, 503, "text/html"), "HTTP 503, text/html"),
-    "512 MB HTML 503 without a length": (
+HOSTILE = {
+    "headers trickled, a byte per 0.5 s": Hostile(
+        trickle_head(0.5), 5, "no answer from 127.0.0.1 within 2 s", 3, 40
+    ),
+    "body trickled (Content-Length 1000)": Hostile(
+        trickle_body(1000, 0.5), 5, "did not complete within 2 s", 3, 40
+    ),
+    "chunked body trickled": Hostile(
+        trickle_body(0, 0.5, chunked=True), 5, "did not complete within 2 s", 3, 40
+    ),
+    "Content-Length 100000000, a byte per 0.5 s": Hostile(
+        trickle_body(100_000_000, 0.5), 1, TOO_BIG_200, 1, 20
+    ),
+    "1 GiB body with Content-Length": Hostile(huge(1024 * MiB), 1, TOO_BIG_200, 1, 30, True),
+    "1 GiB body without a length": Hostile(unannounced(1024 * MiB), 1, TOO_BIG_200, 1, 30, True),
+    "endless chunked body": Hostile(huge(None), 1, TOO_BIG_200, 1, 30, True),
+    "gzip bomb (1 GiB of zeros), not asked for": Hostile(
+        gzip_bomb(1024 * MiB), 1, TOO_BIG_200, 1, 30, True
+    ),
+    "512 MB HTML 503": Hostile(
+        huge(512 * MiB, 503, "text/html"), 1, "larger than 1 MiB (HTTP 503, text/html)", 1, 30, True
+    ),
+    "512 MB HTML 503 without a length": Hostile(
         unannounced(512 * MiB, 503, "text/html"),
-        "HTTP 503, text/html",
+        1,
+        "larger than 1 MiB (HTTP 503, text/html)",
+        1,
+        30,
+        True,
+    ),
+    "brotli body, not asked for": Hostile(
+        fixed(b"\x00\x01garbage", Content_Encoding="br"),
+        1,
+        "encoding that was not asked for",
+        1,
+        20,
+    ),
+    **{name: Hostile(fixed(body), 1, NOT_JSON, 1, 20) for name, body in HOSTILE_JSON.items()},
+    "503 with Retry-After: \xb2 (a superscript two)": Hostile(
+        fixed(b'{"message": "busy"}', status=503, Retry_After="\xb2"),
+        1,
+        "HTTP 503, application/json",
+        3,
+        30,
     ),
 }
 
 
-@pytest.mark.parametrize("name", BIG)
-def test_a_reply_over_one_mib_is_an_error_in_bounded_memory(tmp_path, name):
-    respond, described = BIG[name]
-    with HostileServer(respond) as server:
-        run = andamio(tmp_path, server.url, USAGE, rss=True)
-    assert_clean_error(run, 1, "larger than 1 MiB", described)
-    assert len(server.requests) == 1  # never downloaded again, not even by a read's retries
-    assert server.sent < 64 * MiB  # stopped early (what was sent includes socket buffers)
-    assert run.rss_kib is not None and run.rss_kib < RSS_LIMIT_KIB, run.rss_kib
-    assert run.seconds < 30
+@pytest.mark.parametrize("command", ["read", "write"])
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_gateway_gives_one_clean_error_in_bounded_time_and_memory(tmp_path, name, command):
+    case = HOSTILE[name]
+    args = ["--timeout", "2", *(USAGE if command == "read" else REQUEST)]
+    with HostileServer(case.respond) as server:
+        run = andamio(tmp_path, server.url, args, rss=case.memory)
+    assert_clean_error(run, case.exit, case.names)
+    if command == "read":
+        assert len(server.requests) == case.read_requests
+        assert run.seconds < case.seconds
+    else:
+        assert len(server.requests) == 1  # a write is never retried
+        assert run.seconds < case.seconds / 2
+        if case.exit == 5:
+            assert "may have reached the gateway" in run.stderr
+    if case.memory:
+        assert server.sent < 64 * MiB  # stopped early (socket buffers included)
+        assert run.rss_kib is not None and run.rss_kib < RSS_LIMIT_KIB, run.rss_kib
+
+
+def hardening_markdown() -> str:
+    """The hostile-gateway table as Markdown, for the README."""
+    lines = [
+        "| Hostile gateway (`--timeout 2`) | Exit | The one `Error:` line names "
+        "| Reads send | Writes send | Bound |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, case in HOSTILE.items():
+        bound = f"< {case.seconds:g} s" + (
+            f", peak RSS < {RSS_LIMIT_KIB // 1024} MiB" if case.memory else ""
+        )
+        lines.append(
+            f"| {name} | {case.exit} | `{case.names}` | {case.read_requests} | 1 | {bound} |"
+        )
+    return "\n".join(lines)
+
+
+def test_readme_hostile_gateway_table_is_current():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert hardening_markdown() in readme, (
+        "README.md's hostile-gateway table is stale: paste `python tests/test_net_hardening.py`"
+    )
+
+
+@pytest.mark.parametrize("name", HOSTILE_JSON)
+def test_hostile_json_in_json_mode_gives_one_valid_json_error(tmp_path, name):
+    with HostileServer(fixed(HOSTILE_JSON[name])) as server:
+        run = andamio(tmp_path, server.url, [*USAGE, "--json"])
+    assert run.code == 1, run.stderr
+    assert run.stdout == ""
+    error = json.loads(run.stderr)["error"]  # valid JSON, one object
+    assert error["kind"] == "error" and NOT_JSON in error["message"]
+    assert len(server.requests) == 1
 
 
 def test_compression_is_not_asked_for_and_a_small_gzip_reply_is_read(tmp_path):
@@ -108,13 +177,6 @@ def test_compression_is_not_asked_for_and_a_small_gzip_reply_is_read(tmp_path):
     assert json.loads(run.stdout) == {"daily_quota_consumed": 3}
     assert run.stderr == ""
     assert b"\r\naccept-encoding: identity\r\n" in server.requests[0].lower()
-
-
-def test_an_unknown_content_encoding_is_a_clean_error(tmp_path):
-    with HostileServer(fixed(b"\x00\x01garbage", Content_Encoding="br")) as server:
-        run = andamio(tmp_path, server.url, USAGE)
-    assert_clean_error(run, 1, "encoding that was not asked for", "HTTP 200, application/json")
-    assert len(server.requests) == 1
 
 
 # --- 4. proxies ------------------------------------------------------------------------------
@@ -164,45 +226,6 @@ def test_no_proxy_sends_a_remote_host_directly(tmp_path):
     assert json.loads(run.stdout) == {"daily_quota_consumed": 2}
     assert run.stderr.startswith("Warning: credentials go over plain http to 0.0.0.0")
     assert proxy.requests == [] and len(gateway.requests) == 1
-
-
-# --- 5. hostile JSON -------------------------------------------------------------------------
-
-HOSTILE_JSON = {
-    "nested 100,000 deep": b"[" * 100_000 + b"]" * 100_000,
-    "nested 990 deep": b'{"a":' + b"[" * 990 + b"]" * 990 + b"}",
-    "NaN": b'{"daily_quota_consumed": NaN}',
-    "Infinity": b'{"daily_quota_limit": -Infinity}',
-    "1e999": b'{"daily_quota_limit": 1e999}',
-    "huge integer": b'{"daily_quota_limit": 1' + b"0" * 400 + b"}",
-    "lone surrogate (escaped)": b'{"subscription_tier": "\\ud800"}',
-    "lone surrogate (raw bytes)": b'{"subscription_tier": "\xed\xa0\x80"}',
-    "invalid UTF-8": b'{"subscription_tier": "\xff\xfe"}',
-}
-
-
-@pytest.mark.parametrize("output", ["text", "json"])
-@pytest.mark.parametrize("name", HOSTILE_JSON)
-def test_hostile_json_is_a_clean_bad_reply(tmp_path, name, output):
-    with HostileServer(fixed(HOSTILE_JSON[name])) as server:
-        run = andamio(tmp_path, server.url, [*USAGE, "-o", output])
-    assert run.code == 1, run.stderr
-    assert run.stdout == ""
-    if output == "json":
-        error = json.loads(run.stderr)["error"]  # valid JSON, one object
-        assert error["kind"] == "error" and "HTTP 200, application/json" in error["message"]
-    else:
-        assert_clean_error(run, 1, "not a JSON object (HTTP 200, application/json)")
-    assert len(server.requests) == 1
-
-
-def test_retry_after_with_a_superscript_digit_is_ignored_not_a_crash(tmp_path):
-    respond = fixed(b'{"message": "busy"}', status=503, Retry_After="\xb2")
-    with HostileServer(respond) as server:
-        run = andamio(tmp_path, server.url, USAGE)
-    assert_clean_error(run, 1, "HTTP 503, application/json")
-    assert len(server.requests) == 3  # retried with the usual backoff
-    assert run.seconds < 30
 
 
 # --- 6. --debug masks secret-looking names ---------------------------------------------------
@@ -275,3 +298,7 @@ def test_a_stored_key_with_a_newline_is_refused_before_sending(tmp_path):
         run = andamio(tmp_path, server.url, USAGE, ANDAMIO_API_KEY=None)
     assert_clean_error(run, 4, "X-API-Key header")
     assert server.requests == []
+
+
+if __name__ == "__main__":
+    print(hardening_markdown())
