@@ -65,7 +65,7 @@ HOSTILE_JSON = {
 }
 HOSTILE = {
     "headers trickled, a byte per 0.5 s": Hostile(
-        trickle_head(0.5), 5, "no answer from 127.0.0.1 within 2 s", 3, 40
+        trickle_head(0.5), 5, "no answer within 2 s from 127.0.0.1:", 3, 40
     ),
     "body trickled (Content-Length 1000)": Hostile(
         trickle_body(1000, 0.5), 5, "did not complete within 2 s", 3, 40
