@@ -44,10 +44,11 @@ def hoist_global_options(args: list[str]) -> list[str]:
     front: list[str] = []
     rest: list[str] = []
     i = 0
+    command_seen = False
     while i < len(args):
         arg = args[i]
-        if arg == "--":
-            rest.extend(args[i:])
+        if arg == "--" or arg == "exec" and not command_seen:
+            rest.extend(args[i:])  # everything after `exec` belongs to the command it runs
             break
         name = arg.split("=", 1)[0] if arg.startswith("--") else arg
         if arg in VALUE_OPTIONS:
@@ -62,6 +63,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
         elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
             front.append(arg)
         else:
+            command_seen = command_seen or not arg.startswith("-")
             rest.append(arg)
         i += 1
     return front + rest
@@ -117,7 +119,7 @@ def build_app():
 
     import typer
 
-    from andamio_cli.commands import account, apikey, completion, login, sandbox, status
+    from andamio_cli.commands import account, apikey, completion, login, sandbox, status, tools
     from andamio_cli.errors import EXIT_CODES
     from andamio_cli.helpstyle import examples
 
@@ -226,6 +228,10 @@ def build_app():
     app.command(epilog=status.STATUS_EXAMPLES)(status.status)
     app.command(epilog=status.SWITCH_EXAMPLES)(status.switch)
     app.command(epilog=login.REFRESH_EXAMPLES)(login.refresh)
+    app.command(epilog=tools.TOKEN_EXAMPLES)(tools.token)
+    app.command("exec", context_settings=tools.EXEC_SETTINGS, epilog=tools.EXEC_EXAMPLES)(
+        tools.exec_
+    )
     app.add_typer(apikey.apikey_app, name="apikey")
     app.add_typer(account.account_app, name="account")
     app.command(epilog=completion.COMPLETION_EXAMPLES)(completion.completion)
@@ -309,12 +315,13 @@ def main(
 
     import typer
 
-    from andamio_cli.errors import EXIT_INTERRUPTED, AndamioError, InvalidInputError
+    from andamio_cli.errors import EXIT_INTERRUPTED, AndamioError, ExitStatus, InvalidInputError
 
     try:
         command = build_command()
         result = command.main(args=args, prog_name="andamio", standalone_mode=False, obj=run)
-        if result == EXIT_INTERRUPTED:  # Typer turns Ctrl-C into a silent 130
+        if result == EXIT_INTERRUPTED and not isinstance(result, ExitStatus):
+            # Typer turns Ctrl-C into a silent 130
             err.write("Interrupted.\n")
         return result if isinstance(result, int) else 0
     except typer.Exit as exc:

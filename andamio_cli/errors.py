@@ -65,8 +65,33 @@ class TierLimitError(RateLimitedError):
     kind = "tier_limit"
 
 
+class AttentionError(AndamioError):
+    """Nothing failed, but something needs the user's attention (`apikey check`)."""
+
+    kind = "attention"
+    exit_code = 8
+
+
+class CommandNotExecutableError(AndamioError):
+    """`exec`: the command exists but cannot be run (as a shell's 126)."""
+
+    kind = "not_executable"
+    exit_code = 126
+
+
+class CommandNotFoundError(AndamioError):
+    """`exec`: no such command (as a shell's 127)."""
+
+    kind = "command_not_found"
+    exit_code = 127
+
+
 class BadReplyError(AndamioError):
     """The gateway answered, but not with what the contract promises."""
+
+
+class ExitStatus(int):
+    """A status passed through as it is (`exec` returns its child's): main adds no message."""
 
 
 EXIT_INTERRUPTED = 130
@@ -80,5 +105,8 @@ EXIT_CODES = (
     (UnreachableError.exit_code, "unreachable"),
     (ConflictError.exit_code, "conflict"),
     (RateLimitedError.exit_code, "rate limited"),
+    (AttentionError.exit_code, "attention (apikey check)"),
+    (CommandNotExecutableError.exit_code, "not executable (exec)"),
+    (CommandNotFoundError.exit_code, "command not found (exec)"),
     (EXIT_INTERRUPTED, "interrupted"),
 )

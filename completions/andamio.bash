@@ -4,12 +4,13 @@
 
 _andamio_cmd() {  # subcommands and options of a command path
     case $1 in
-        "") _a_subs="login logout status switch refresh completion sandbox apikey account"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
+        "") _a_subs="login logout status switch refresh token exec completion sandbox apikey account"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
         "account") _a_subs="status resend-verification delete"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "account delete") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --yes -h -o -q -y" ;;
         "account resend-verification") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "account status") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
-        "apikey") _a_subs="request rotate delete list profile usage"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "apikey") _a_subs="request rotate delete list profile usage check"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "apikey check") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --within -h -o -q" ;;
         "apikey delete") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --yes -h -o -q -y" ;;
         "apikey list") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "apikey profile") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
@@ -17,12 +18,14 @@ _andamio_cmd() {  # subcommands and options of a command path
         "apikey rotate") _a_subs=""; _a_opts="--api --base-url --debug --expires-in-days --help --json --network --no-color --no-input --output --profile --quiet --timeout --yes -h -o -q -y" ;;
         "apikey usage") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "completion") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "exec") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "login") _a_subs=""; _a_opts="--address --alias --base-url --debug --help --insecure-storage --json --network --no-color --no-input --output --profile --quiet --skey --timeout --web --with-key --with-token -h -o -q" ;;
         "logout") _a_subs=""; _a_opts="--all --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "refresh") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "sandbox") _a_subs=""; _a_opts="--base-url --debug --demo --fault --help --host --json --network --no-color --no-input --output --port --profile --quiet --rotate --state --timeout -h -o -q" ;;
         "status") _a_subs=""; _a_opts="--all --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "switch") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "token") _a_subs=""; _a_opts="--api-key --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         *) _a_subs=""; _a_opts="" ;;
     esac
 }
@@ -30,6 +33,7 @@ _andamio_cmd() {  # subcommands and options of a command path
 _andamio_kind() {  # what follows "PATH|OPTION" or "PATH|#N" (N-th positional)
     _a_vals=""
     case $1 in
+        "apikey check|--within") _a_kind=value ;;
         "apikey request|--api") _a_kind=choice; _a_vals="v1 v2" ;;
         "apikey request|--expires-in-days") _a_kind=value ;;
         "apikey rotate|--api") _a_kind=choice; _a_vals="v1 v2" ;;

@@ -4,11 +4,11 @@
 function __andamio_words -a table cmdpath  # subs: subcommands, vals: options taking a value
     switch $table$cmdpath
         case 'subs:'
-            printf '%s\n' login logout status switch refresh completion sandbox apikey account
+            printf '%s\n' login logout status switch refresh token exec completion sandbox apikey account
         case 'subs:account'
             printf '%s\n' status resend-verification delete
         case 'subs:apikey'
-            printf '%s\n' request rotate delete list profile usage
+            printf '%s\n' request rotate delete list profile usage check
         case 'vals:'
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:account'
@@ -21,6 +21,8 @@ function __andamio_words -a table cmdpath  # subs: subcommands, vals: options ta
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:apikey'
             printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:apikey check'
+            printf '%s\n' --base-url --network --output --profile --timeout --within -o
         case 'vals:apikey delete'
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:apikey list'
@@ -35,6 +37,8 @@ function __andamio_words -a table cmdpath  # subs: subcommands, vals: options ta
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:completion'
             printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:exec'
+            printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:login'
             printf '%s\n' --address --alias --base-url --network --output --profile --skey --timeout -o
         case 'vals:logout'
@@ -46,6 +50,8 @@ function __andamio_words -a table cmdpath  # subs: subcommands, vals: options ta
         case 'vals:status'
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:switch'
+            printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:token'
             printf '%s\n' --base-url --network --output --profile --timeout -o
     end
 end
@@ -92,7 +98,7 @@ complete -c andamio -l quiet
 complete -c andamio -l timeout -x
 complete -c andamio -s o -x -a 'text json csv markdown'
 complete -c andamio -s q
-complete -c andamio -n "__andamio_at '' 0" -a 'login logout status switch refresh completion sandbox apikey account'
+complete -c andamio -n "__andamio_at '' 0" -a 'login logout status switch refresh token exec completion sandbox apikey account'
 complete -c andamio -n "__andamio_at ''" -l help
 complete -c andamio -n "__andamio_at ''" -l version
 complete -c andamio -n "__andamio_at ''" -s h
@@ -107,9 +113,12 @@ complete -c andamio -n "__andamio_at 'account resend-verification'" -l help
 complete -c andamio -n "__andamio_at 'account resend-verification'" -s h
 complete -c andamio -n "__andamio_at 'account status'" -l help
 complete -c andamio -n "__andamio_at 'account status'" -s h
-complete -c andamio -n "__andamio_at 'apikey' 0" -a 'request rotate delete list profile usage'
+complete -c andamio -n "__andamio_at 'apikey' 0" -a 'request rotate delete list profile usage check'
 complete -c andamio -n "__andamio_at 'apikey'" -l help
 complete -c andamio -n "__andamio_at 'apikey'" -s h
+complete -c andamio -n "__andamio_at 'apikey check'" -l help
+complete -c andamio -n "__andamio_at 'apikey check'" -l within -x
+complete -c andamio -n "__andamio_at 'apikey check'" -s h
 complete -c andamio -n "__andamio_at 'apikey delete'" -l help
 complete -c andamio -n "__andamio_at 'apikey delete'" -l yes
 complete -c andamio -n "__andamio_at 'apikey delete'" -s h
@@ -134,6 +143,8 @@ complete -c andamio -n "__andamio_at 'apikey usage'" -s h
 complete -c andamio -n "__andamio_at 'completion' 0" -a 'bash zsh fish powershell'
 complete -c andamio -n "__andamio_at 'completion'" -l help
 complete -c andamio -n "__andamio_at 'completion'" -s h
+complete -c andamio -n "__andamio_at 'exec'" -l help
+complete -c andamio -n "__andamio_at 'exec'" -s h
 complete -c andamio -n "__andamio_at 'login'" -l address -x
 complete -c andamio -n "__andamio_at 'login'" -l alias -x
 complete -c andamio -n "__andamio_at 'login'" -l help
@@ -161,3 +172,6 @@ complete -c andamio -n "__andamio_at 'status'" -l help
 complete -c andamio -n "__andamio_at 'status'" -s h
 complete -c andamio -n "__andamio_at 'switch'" -l help
 complete -c andamio -n "__andamio_at 'switch'" -s h
+complete -c andamio -n "__andamio_at 'token'" -l api-key
+complete -c andamio -n "__andamio_at 'token'" -l help
+complete -c andamio -n "__andamio_at 'token'" -s h

@@ -4,12 +4,13 @@
 Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subs = @{
-        'andamio' = @('login', 'logout', 'status', 'switch', 'refresh', 'completion', 'sandbox', 'apikey', 'account')
+        'andamio' = @('login', 'logout', 'status', 'switch', 'refresh', 'token', 'exec', 'completion', 'sandbox', 'apikey', 'account')
         'andamio account' = @('status', 'resend-verification', 'delete')
         'andamio account delete' = @()
         'andamio account resend-verification' = @()
         'andamio account status' = @()
-        'andamio apikey' = @('request', 'rotate', 'delete', 'list', 'profile', 'usage')
+        'andamio apikey' = @('request', 'rotate', 'delete', 'list', 'profile', 'usage', 'check')
+        'andamio apikey check' = @()
         'andamio apikey delete' = @()
         'andamio apikey list' = @()
         'andamio apikey profile' = @()
@@ -17,12 +18,14 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         'andamio apikey rotate' = @()
         'andamio apikey usage' = @()
         'andamio completion' = @()
+        'andamio exec' = @()
         'andamio login' = @()
         'andamio logout' = @()
         'andamio refresh' = @()
         'andamio sandbox' = @()
         'andamio status' = @()
         'andamio switch' = @()
+        'andamio token' = @()
     }
     $globals = @{
         '--base-url' = 'value'
@@ -66,6 +69,11 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
             '--help' = 'flag'
             '-h' = 'flag'
         }
+        'andamio apikey check' = @{
+            '--help' = 'flag'
+            '--within' = 'value'
+            '-h' = 'flag'
+        }
         'andamio apikey delete' = @{
             '--help' = 'flag'
             '--yes' = 'flag'
@@ -100,6 +108,10 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
             '-h' = 'flag'
         }
         'andamio completion' = @{
+            '--help' = 'flag'
+            '-h' = 'flag'
+        }
+        'andamio exec' = @{
             '--help' = 'flag'
             '-h' = 'flag'
         }
@@ -142,12 +154,18 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
             '--help' = 'flag'
             '-h' = 'flag'
         }
+        'andamio token' = @{
+            '--api-key' = 'flag'
+            '--help' = 'flag'
+            '-h' = 'flag'
+        }
     }
     $positional = @{
         'andamio apikey delete|0' = 'value'
         'andamio apikey request|0' = 'value'
         'andamio apikey rotate|0' = 'value'
         'andamio completion|0' = @('bash', 'zsh', 'fish', 'powershell')
+        'andamio exec|0' = 'value'
         'andamio switch|0' = 'value'
     }
     $words = @($commandAst.CommandElements | Select-Object -Skip 1 |

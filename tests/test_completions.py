@@ -26,12 +26,14 @@ SUBCOMMANDS = [
     "status",
     "switch",
     "refresh",
+    "token",
+    "exec",
     "completion",
     "sandbox",
     "apikey",
     "account",
 ]
-APIKEY = ["request", "rotate", "delete", "list", "profile", "usage"]
+APIKEY = ["request", "rotate", "delete", "list", "profile", "usage", "check"]
 NETWORKS = ["preprod", "mainnet", "sandbox"]
 GLOBALS = [
     "--profile",

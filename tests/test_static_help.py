@@ -26,6 +26,8 @@ def test_help_names_every_command_and_global_option():
         "logout",
         "status",
         "refresh",
+        "token",
+        "exec",
         "apikey",
         "completion",
         "sandbox",

@@ -42,19 +42,28 @@ def _api_version(ctx, flag: str | None) -> str:
     return "v2"
 
 
-def _developer_creds(ctx) -> dict:
-    """X-API-Key and the developer JWT, both required by every v2 developer route."""
-    from andamio_cli.auth.tokens import developer_jwt
-
-    key, source = ctx.creds.get("api_key")
+def require_api_key(ctx) -> str:
+    """The profile's API key (environment first), or an auth error naming how to store one."""
+    key, _ = ctx.creds.get("api_key")
     if not key:
         raise AuthError(
             f"no API key for profile {ctx.profile}",
             hint="set ANDAMIO_API_KEY, or run `andamio login --with-key`",
         )
     ctx.remember(key)
+    return key
+
+
+def _developer_creds(ctx) -> dict:
+    """X-API-Key and the developer JWT, both required by every v2 developer route."""
+    from andamio_cli.auth.tokens import developer_jwt
+
+    key = require_api_key(ctx)
     bearer = developer_jwt(ctx)
-    ctx.sent_credentials = {"api_key": source, "dev_jwt": ctx.creds.get("dev_jwt")[1]}
+    ctx.sent_credentials = {
+        "api_key": ctx.creds.get("api_key")[1],
+        "dev_jwt": ctx.creds.get("dev_jwt")[1],
+    }
     return {"api_key": key, "bearer": bearer}
 
 

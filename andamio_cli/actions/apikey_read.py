@@ -71,13 +71,25 @@ def _attention(items: list[dict], now: float) -> list[tuple[dict, float]]:
     return found
 
 
+def fetch_keys(ctx) -> list[dict]:
+    """The profile's keys as the profile endpoint lists them (one read)."""
+    body = api.get_profile(ctx.gateway(), _developer_creds(ctx))
+    return [k for k in body.get("active_keys", []) if isinstance(k, dict)]
+
+
 def list_keys(ctx) -> None:
     """The profile's keys: a table on a terminal, stable rows or JSON for scripts."""
+    show_keys(ctx, fetch_keys(ctx))
+
+
+def show_keys(
+    ctx, keys: list[dict], *, empty_note: str = "No keys.", attention_note: bool = True
+) -> None:
+    """Keys as `apikey list` shows them (masked); `apikey check` shows its selection so."""
     from andamio_cli.times import EXPIRY_WARNING_DAYS, expiry_phrase
 
-    body = api.get_profile(ctx.gateway(), _developer_creds(ctx))
     now = time.time()
-    items = [_key_item(ctx, k, now) for k in body.get("active_keys", []) if isinstance(k, dict)]
+    items = [_key_item(ctx, k, now) for k in keys]
     if _quiet(ctx):
         for item in items:
             if item["name"] is not None:
@@ -97,8 +109,8 @@ def list_keys(ctx) -> None:
             rows = [row[:1] + row[2:] for row in rows]
         ctx.out.table(columns, rows)
     if not items:
-        ctx.note("No keys.")
-    attention = _attention(items, now)
+        ctx.note(empty_note)
+    attention = _attention(items, now) if attention_note else []
     if attention:
         named = ", ".join(
             f"{item['name']} ({expiry_phrase(when, now)})" for item, when in attention

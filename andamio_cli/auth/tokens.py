@@ -15,6 +15,10 @@ MARGIN = 60
 LOGIN_HINT = "log in again: `andamio login` (or --with-token / --skey)"
 
 
+class NoDeveloperJwtError(AuthError):
+    """Neither a usable developer JWT nor a refresh token: nothing was sent."""
+
+
 def b64url_decode(text: str) -> bytes:
     """Decode unpadded base64url (as in JWTs)."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -145,7 +149,9 @@ def refresh(ctx, *, force: bool) -> str:
         if source == "env" and settings.get("refreshed_from") == _sha(token):
             token = ctx.creds.stored("refresh_token")
         if not token:
-            raise AuthError("no usable developer JWT and no refresh token", hint=LOGIN_HINT)
+            raise NoDeveloperJwtError(
+                "no usable developer JWT and no refresh token", hint=LOGIN_HINT
+            )
         ctx.remember(token)
         api_key = _api_key_if_any(ctx)
         try:

@@ -7,6 +7,7 @@ from enum import Enum
 import typer
 
 from andamio_cli.helpstyle import examples
+from andamio_cli.times import EXPIRY_WARNING_DAYS
 
 
 class ApiVersion(str, Enum):
@@ -138,3 +139,25 @@ def usage(ctx: typer.Context) -> None:
     from andamio_cli.actions import apikey_read
 
     apikey_read.usage(ctx.obj)
+
+
+@apikey_app.command(
+    epilog=examples(
+        "andamio apikey check                     # exit 8 when a key expires within 14 days",
+        "andamio apikey check --within 7",
+        "andamio apikey check --within 0 --json   # expired keys only",
+    ),
+)
+def check(
+    ctx: typer.Context,
+    within: int = typer.Option(
+        EXPIRY_WARNING_DAYS,
+        "--within",
+        metavar="DAYS",
+        help="Warn about keys that expire within DAYS days (0: expired keys only).",
+    ),
+) -> None:
+    """Show keys that have expired or expire soon; exit 8 when there are any (for CI)."""
+    from andamio_cli.actions.check import run_check
+
+    run_check(ctx.obj, within)
