@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import andamio_command
+from conftest import andamio_command, e2e_env
 
 from andamio_cli.app import hoist_global_options
 
@@ -129,12 +129,7 @@ def test_child_killed_by_a_signal_is_128_plus_n(sandbox, run_andamio, child, nam
 
 def _start_waiting_child(tmp_path, sandbox, child, then: str):
     log = tmp_path / "signals.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANDAMIO_")}
-    env.update(
-        creds_env(sandbox),
-        ANDAMIO_CONFIG_DIR=str(tmp_path / "cfg"),
-        ANDAMIO_CREDENTIAL_STORE="file",
-    )
+    env = e2e_env(tmp_path, **creds_env(sandbox))
     proc = subprocess.Popen(
         [*andamio_command(), "exec", *child, "wait", str(log), then],
         env=env,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
 
 import pytest
+from conftest import e2e_env
 
 PROFILE_PATH = "/api/v2/apikey/developer/profile/get"
 
@@ -115,12 +115,7 @@ def test_token_json_error_on_stderr(sandbox, run_andamio):
 def test_token_does_not_import_the_http_stack(tmp_path, sandbox, run_andamio):
     """With a valid stored JWT, `token` is offline and as light as `status`."""
     login(run_andamio, sandbox, sandbox.dev.jwt)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANDAMIO_")}
-    env.update(
-        ANDAMIO_CONFIG_DIR=str(tmp_path / "e2e-config"),
-        ANDAMIO_CREDENTIAL_STORE="file",
-        ANDAMIO_BASE_URL=sandbox.url,
-    )
+    env = e2e_env(tmp_path, ANDAMIO_BASE_URL=sandbox.url)
     for args in (["token"], ["token", "--api-key"]):
         done = subprocess.run(
             [sys.executable, "-X", "importtime", "-m", "andamio_cli", *args],
