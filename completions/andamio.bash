@@ -2,6 +2,17 @@
 # bash completion for andamio: `source` this file, or install it as
 # ~/.local/share/bash-completion/completions/andamio
 
+_andamio_profiles() {  # profile names read from config.json by sed
+    local d
+    for d in ${ANDAMIO_CONFIG_DIR:+"$ANDAMIO_CONFIG_DIR"} \
+        "${XDG_CONFIG_HOME:-$HOME/.config}/andamio-cli" "$HOME/Library/Application Support/andamio-cli"; do
+        if [[ -r $d/config.json || -n $ANDAMIO_CONFIG_DIR ]]; then
+            [[ -r $d/config.json ]] && sed -n '/^  "profiles": {$/,/^  }/s/^    "\([A-Za-z0-9][A-Za-z0-9_.-]*\)": {.*/\1/p' "$d/config.json" 2>/dev/null
+            return 0
+        fi
+    done
+}
+
 _andamio_cmd() {  # subcommands and options of a command path
     case $1 in
         "") _a_subs="login logout status switch refresh token exec completion sandbox apikey account"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
@@ -39,6 +50,8 @@ _andamio_kind() {  # what follows "PATH|OPTION" or "PATH|#N" (N-th positional)
         "apikey rotate|--api") _a_kind=choice; _a_vals="v1 v2" ;;
         "apikey rotate|--expires-in-days") _a_kind=value ;;
         "completion|#0") _a_kind=choice; _a_vals="bash zsh fish powershell" ;;
+        "exec|#0") _a_kind=command ;;
+        "exec|#"*) _a_kind=file ;;
         "login|--address") _a_kind=value ;;
         "login|--alias") _a_kind=value ;;
         "login|--skey") _a_kind=file ;;
@@ -47,10 +60,11 @@ _andamio_kind() {  # what follows "PATH|OPTION" or "PATH|#N" (N-th positional)
         "sandbox|--port") _a_kind=value ;;
         "sandbox|--rotate") _a_kind=choice; _a_vals="new-key extend" ;;
         "sandbox|--state") _a_kind=file ;;
+        "switch|#0") _a_kind=profile ;;
         *"|--base-url") _a_kind=value ;;
         *"|--network") _a_kind=choice; _a_vals="preprod mainnet sandbox" ;;
         *"|--output") _a_kind=choice; _a_vals="text json csv markdown" ;;
-        *"|--profile") _a_kind=value ;;
+        *"|--profile") _a_kind=profile ;;
         *"|--timeout") _a_kind=value ;;
         *"|-o") _a_kind=choice; _a_vals="text json csv markdown" ;;
         *) _a_kind=flag ;;
@@ -100,6 +114,8 @@ _andamio() {
         file)
             compopt -o filenames 2>/dev/null
             while IFS= read -r w; do COMPREPLY+=("$pre$w"); done < <(compgen -f -- "$cur") ;;
+        profile) COMPREPLY=($(compgen -P "$pre" -W "$(_andamio_profiles)" -- "$cur")) ;;
+        command) COMPREPLY=($(compgen -c -- "$cur")) ;;
     esac
     return 0
 }

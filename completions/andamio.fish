@@ -56,7 +56,7 @@ function __andamio_words -a table cmdpath  # subs: subcommands, vals: options ta
     end
 end
 
-function __andamio_at -a want_path want_n  # is the command path (and positional count) this?
+function __andamio_at -a want_path want_n  # the command path, and the positional count (N, or N+: at least N)?
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l cmdpath ''
@@ -82,7 +82,21 @@ function __andamio_at -a want_path want_n  # is the command path (and positional
         end
     end
     test "$cmdpath" = "$want_path"; or return 1
-    test -z "$want_n"; or test $n = $want_n
+    test -z "$want_n"; and return 0
+    string match -q -- '*+' $want_n; and test $n -ge (string trim -r -c + -- $want_n); and return 0
+    test $n = $want_n
+end
+
+function __andamio_profiles  # profile names read from config.json by sed
+    set -l dirs "$HOME/.config/andamio-cli" "$HOME/Library/Application Support/andamio-cli"
+    set -q XDG_CONFIG_HOME; and set dirs[1] "$XDG_CONFIG_HOME/andamio-cli"
+    set -q ANDAMIO_CONFIG_DIR; and test -n "$ANDAMIO_CONFIG_DIR"; and set dirs "$ANDAMIO_CONFIG_DIR"
+    for d in $dirs
+        if test -r "$d/config.json"
+            sed -n '/^  "profiles": {$/,/^  }/s/^    "\([A-Za-z0-9][A-Za-z0-9_.-]*\)": {.*/\1/p' "$d/config.json" 2>/dev/null
+            return 0
+        end
+    end
 end
 
 complete -c andamio -f
@@ -93,7 +107,7 @@ complete -c andamio -l network -x -a 'preprod mainnet sandbox'
 complete -c andamio -l no-color
 complete -c andamio -l no-input
 complete -c andamio -l output -x -a 'text json csv markdown'
-complete -c andamio -l profile -x
+complete -c andamio -l profile -x -a '(__andamio_profiles)'
 complete -c andamio -l quiet
 complete -c andamio -l timeout -x
 complete -c andamio -s o -x -a 'text json csv markdown'
@@ -143,6 +157,8 @@ complete -c andamio -n "__andamio_at 'apikey usage'" -s h
 complete -c andamio -n "__andamio_at 'completion' 0" -a 'bash zsh fish powershell'
 complete -c andamio -n "__andamio_at 'completion'" -l help
 complete -c andamio -n "__andamio_at 'completion'" -s h
+complete -c andamio -n "__andamio_at 'exec' 0" -a '(__fish_complete_command)'
+complete -c andamio -n "__andamio_at 'exec' 1+" -F
 complete -c andamio -n "__andamio_at 'exec'" -l help
 complete -c andamio -n "__andamio_at 'exec'" -s h
 complete -c andamio -n "__andamio_at 'login'" -l address -x
@@ -170,6 +186,7 @@ complete -c andamio -n "__andamio_at 'sandbox'" -s h
 complete -c andamio -n "__andamio_at 'status'" -l all
 complete -c andamio -n "__andamio_at 'status'" -l help
 complete -c andamio -n "__andamio_at 'status'" -s h
+complete -c andamio -n "__andamio_at 'switch' 0" -a '(__andamio_profiles)'
 complete -c andamio -n "__andamio_at 'switch'" -l help
 complete -c andamio -n "__andamio_at 'switch'" -s h
 complete -c andamio -n "__andamio_at 'token'" -l api-key

@@ -35,7 +35,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         '--no-color' = 'flag'
         '--no-input' = 'flag'
         '--output' = @('text', 'json', 'csv', 'markdown')
-        '--profile' = 'value'
+        '--profile' = 'profile'
         '--quiet' = 'flag'
         '--timeout' = 'value'
         '-o' = @('text', 'json', 'csv', 'markdown')
@@ -165,8 +165,8 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         'andamio apikey request|0' = 'value'
         'andamio apikey rotate|0' = 'value'
         'andamio completion|0' = @('bash', 'zsh', 'fish', 'powershell')
-        'andamio exec|0' = 'value'
-        'andamio switch|0' = 'value'
+        'andamio exec|0' = 'command'
+        'andamio switch|0' = 'profile'
     }
     $words = @($commandAst.CommandElements | Select-Object -Skip 1 |
         Where-Object { $_.Extent.StartOffset -lt $cursorPosition } | ForEach-Object { $_.ToString() })
