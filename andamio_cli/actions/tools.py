@@ -70,9 +70,10 @@ def _foreground(sig: int) -> bool:
 
     if sig != signal.SIGINT:
         return False
-    for fd in (0, 1, 2):
+    tcgetpgrp = getattr(os, "tcgetpgrp", None)  # not on Windows
+    for fd in (0, 1, 2) if tcgetpgrp else ():
         try:
-            if os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp():
+            if os.isatty(fd) and tcgetpgrp(fd) == os.getpgrp():
                 return True
         except OSError:
             continue
@@ -83,6 +84,7 @@ def run_child(argv: list[str], executable: str, env: dict) -> int:
     """Run the child with inherited streams, forward signals to it; its status (128+N)."""
     import signal
     import subprocess
+    import threading
 
     state: dict = {"proc": None, "pending": []}
 
@@ -96,8 +98,10 @@ def run_child(argv: list[str], executable: str, env: dict) -> int:
             except ProcessLookupError:
                 pass
 
-    signals = [getattr(signal, name) for name in FORWARDED if hasattr(signal, name)]
-    previous = {sig: signal.signal(sig, forward) for sig in signals}
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # handlers live there only
+        for sig in (getattr(signal, name) for name in FORWARDED if hasattr(signal, name)):
+            previous[sig] = signal.signal(sig, forward)
     try:
         try:
             proc = subprocess.Popen(argv, executable=executable, env=env)
