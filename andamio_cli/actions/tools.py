@@ -70,10 +70,11 @@ def _foreground(sig: int) -> bool:
 
     if sig != signal.SIGINT:
         return False
-    tcgetpgrp = getattr(os, "tcgetpgrp", None)  # not on Windows
-    for fd in (0, 1, 2) if tcgetpgrp else ():
+    if not hasattr(os, "tcgetpgrp"):  # not on Windows
+        return False
+    for fd in (0, 1, 2):
         try:
-            if os.isatty(fd) and tcgetpgrp(fd) == os.getpgrp():
+            if os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp():
                 return True
         except OSError:
             continue
