@@ -49,6 +49,8 @@ def test_profile_names_complete_from_the_settings(shell, profiles):
     assert complete(shell, "andamio --profile ") == profiles
     assert complete(shell, "andamio apikey list --profile c") == ["ci-bot"]
     assert complete(shell, "andamio --json token --profile d") == ["default"]
+    assert complete(shell, "andamio switch ") == profiles
+    assert complete(shell, "andamio switch c") == ["ci-bot"]
 
 
 def test_bash_completes_profile_after_equals(profiles):
