@@ -8,13 +8,13 @@ from andamio_cli.errors import ExitStatus
 from andamio_cli.helpstyle import examples
 
 TOKEN_EXAMPLES = examples(
-    'curl -H "Authorization: Bearer $(andamio token)" https://preprod.api.andamio.io/...',
+    "andamio token | sed 's/^/Authorization: Bearer /' | curl -H @- https://preprod.api.andamio.io/...",
     "andamio token --api-key",
     "andamio --profile work token",
 )
 EXEC_EXAMPLES = examples(
     "andamio exec npm run dev",
-    "andamio --profile work exec -- python -m myapp --port 3000",
+    "andamio --profile work exec make deploy",
     "andamio exec printenv ANDAMIO_BASE_URL",
 )
 
