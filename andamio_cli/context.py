@@ -181,11 +181,13 @@ class AppContext:
         """The store chosen by env, --insecure-storage or the given profile settings."""
         if self._injected_store is not None:
             return self._injected_store
-        from andamio_cli.credentials import FileStore, KeyringStore, store_kind
+        from andamio_cli.credentials import FileStore, store_kind
 
         if store_kind(self.env, settings, insecure) == "file":
             return FileStore(self.settings.directory)
-        return KeyringStore(self._keyring_timeout(interactive))
+        from andamio_cli.keyring_store import KeyringStore
+
+        return KeyringStore(self._keyring_timeout(interactive), lock_dir=self.settings.directory)
 
     def _keyring_timeout(self, interactive: bool) -> float:
         raw = self.env.get("ANDAMIO_KEYRING_TIMEOUT")

@@ -1,12 +1,11 @@
-"""Credential stores (OS keyring under a deadline, or a 0600 file) and env-var resolution."""
+"""Credential stores (the file store here, the keyring in keyring_store.py) and env vars."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-import threading
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, Protocol
 
 from andamio_cli.errors import InvalidInputError, StoreUnavailableError
 
@@ -22,7 +21,6 @@ STORE_HINT = (
     "set ANDAMIO_API_KEY (and ANDAMIO_DEV_JWT) in the environment, or store secrets in a "
     "plain-text file with --insecure-storage or ANDAMIO_CREDENTIAL_STORE=file"
 )
-T = TypeVar("T")
 
 
 class Store(Protocol):
@@ -47,104 +45,6 @@ def store_kind(env: dict, settings: dict, insecure: bool = False) -> str:
     if insecure:
         return "file"
     return settings.get("store") or "keyring"
-
-
-def _call_with_deadline(fn: Callable[[], T], timeout: float) -> T:
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name="keyring-call", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise StoreUnavailableError(
-            f"the OS keyring did not answer within {timeout:g} s (locked or not running?)",
-            hint=STORE_HINT,
-        )
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
-
-
-def _is_insecure(backend: object) -> bool:
-    module = type(backend).__module__
-    if module.startswith(("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")):
-        return True
-    if module.startswith("keyring.backends.chainer"):
-        members = list(getattr(backend, "backends", []))
-        return not members or _is_insecure(members[0])
-    return False
-
-
-def _backend_chosen_explicitly() -> bool:
-    if os.environ.get("PYTHON_KEYRING_BACKEND"):
-        return True
-    from keyring.util import platform_
-
-    return os.path.exists(os.path.join(platform_.config_root(), "keyringrc.cfg"))
-
-
-class KeyringStore:
-    """The OS keyring; every call runs under a deadline so nothing can hang a script."""
-
-    name = "keyring"
-
-    def __init__(self, timeout: float = 3.0) -> None:
-        self.timeout = timeout
-        self._backend: Any = None
-
-    def _run(self, fn: Callable[[Any], T]) -> T:
-        def call() -> T:
-            if self._backend is None:
-                self._backend = self._load_backend()
-            return fn(self._backend)
-
-        try:
-            return _call_with_deadline(call, self.timeout)
-        except StoreUnavailableError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any backend failure means "unavailable"
-            raise StoreUnavailableError(
-                f"the OS keyring failed ({exc.__class__.__name__})", hint=STORE_HINT
-            ) from None
-
-    @staticmethod
-    def _load_backend() -> object:
-        import keyring
-
-        backend = keyring.get_keyring()
-        if _is_insecure(backend) and not _backend_chosen_explicitly():
-            raise StoreUnavailableError(
-                "no secure OS keyring is available "
-                f"(found {type(backend).__module__}.{type(backend).__name__})",
-                hint=STORE_HINT,
-            )
-        return backend
-
-    def get(self, profile: str, secret: str) -> str | None:
-        return self._run(lambda kr: kr.get_password(SERVICE, f"{profile}:{secret}"))
-
-    def set(self, profile: str, secret: str, value: str) -> None:
-        self._run(lambda kr: kr.set_password(SERVICE, f"{profile}:{secret}", value))
-
-    def delete(self, profile: str, secret: str) -> bool:
-        def remove(kr) -> bool:
-            from keyring.errors import PasswordDeleteError
-
-            if kr.get_password(SERVICE, f"{profile}:{secret}") is None:
-                return False
-            try:
-                kr.delete_password(SERVICE, f"{profile}:{secret}")
-            except PasswordDeleteError:
-                return False
-            return True
-
-        return self._run(remove)
 
 
 class FileStore:
@@ -248,3 +148,15 @@ class Credentials:
     def reload(self) -> None:
         """Drop cached values (another process may have changed the store)."""
         self._cache.clear()
+        reload = getattr(self.store, "reload", None)
+        if reload is not None:
+            reload()
+
+
+def __getattr__(name: str) -> Any:
+    # The keyring store lives in keyring_store.py (imported only when a command needs it).
+    if name in ("KeyringStore", "_is_insecure"):
+        from andamio_cli import keyring_store
+
+        return getattr(keyring_store, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

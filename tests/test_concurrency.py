@@ -98,6 +98,11 @@ def test_twenty_processes_share_one_file_store(tmp_path):
     assert not [n for n in os.listdir(config) if n.startswith(".tmp-")]
 
 
+# keyring itself reads what andamio stored: one entry per profile, a JSON object.
+READ_DIRECT = (
+    "import json, keyring; "
+    'print(json.loads(keyring.get_password("andamio-cli", "default") or "{}").get("api_key"))'
+)
 LOAD_SCRIPT = r"""
 eval "$(printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets)"
 printf '%s\n' "$JWT" | "$@" login --with-token > "$OUT/seed.out" 2>&1 || exit 9
@@ -111,8 +116,7 @@ for key in $KEYS; do
   n=$((n + 1))
 done
 wait
-"$PY" -c 'import keyring; print(keyring.get_password("andamio-cli", "default:api_key"))' \
-  > "$OUT/direct.txt"
+"$PY" -c "$READ_DIRECT" > "$OUT/direct.txt"
 """
 
 
@@ -132,6 +136,7 @@ def test_twenty_processes_share_the_real_keyring(tmp_path):
         # Correctness under concurrency, not the deadline: twenty processes on a loaded
         # machine can keep gnome-keyring busy for longer than the default 3 s.
         ANDAMIO_KEYRING_TIMEOUT="30",
+        READ_DIRECT=READ_DIRECT,
     )
     run = subprocess.run(
         ["dbus-run-session", "--", "bash", "-c", LOAD_SCRIPT, "bash", *andamio_command()],

@@ -22,16 +22,20 @@ def _env(tmp_path, **extra):
     )
 
 
+# keyring itself reads what andamio stored: one entry per profile, a JSON object.
+READ_DIRECT = (
+    "import json, keyring; "
+    'print(json.loads(keyring.get_password("andamio-cli", "default") or "{}").get("api_key"))'
+)
 REAL_KEYRING_SCRIPT = r"""
 set -e
 eval "$(printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets)"
-read_direct='import keyring; print(keyring.get_password("andamio-cli", "default:api_key"))'
 printf '%s' "$KEY" | "$@" login --with-key
 printf '%s\n' "$JWT" | "$@" login --with-token
 "$@" --json status > "$OUT/status.json"
-"$PY" -c "$read_direct" > "$OUT/direct.txt"
+"$PY" -c "$READ_DIRECT" > "$OUT/direct.txt"
 "$@" --json logout > "$OUT/logout.json"
-"$PY" -c "$read_direct" > "$OUT/after.txt"
+"$PY" -c "$READ_DIRECT" > "$OUT/after.txt"
 """
 
 
@@ -44,6 +48,7 @@ def test_store_and_read_through_the_real_secret_service(tmp_path):
         OUT=str(tmp_path),
         PY=sys.executable,
         ANDAMIO_KEYRING_TIMEOUT="30",  # the round trip is tested here, not the deadline
+        READ_DIRECT=READ_DIRECT,
     )
     result = subprocess.run(
         ["dbus-run-session", "--", "bash", "-c", REAL_KEYRING_SCRIPT, "bash", *andamio_command()],

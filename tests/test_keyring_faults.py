@@ -127,10 +127,8 @@ def test_plaintext_keyring_chosen_explicitly_is_used(tmp_path, how):
     token = run_cli(["login", "--with-token"], env, stdin=DEV_JWT + "\n")
     assert token.returncode == 0, token.stderr
     stored = json.loads((tmp_path / "alt-store.json").read_text())
-    assert stored == {
-        "andamio-cli/default:api_key": STORE_KEY,
-        "andamio-cli/default:dev_jwt": DEV_JWT,
-    }
+    assert list(stored) == ["andamio-cli/default"]  # one entry per profile
+    assert json.loads(stored["andamio-cli/default"]) == {"api_key": STORE_KEY, "dev_jwt": DEV_JWT}
     status = run_cli(["status", "--json"], env)
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)

@@ -1,0 +1,132 @@
+"""The real Secret Service (gnome-keyring under dbus-run-session): the one-entry layout,
+migration from the older one-entry-per-secret layout, and which modules a read imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import DEV_JWT, andamio_command
+
+OLD_KEY = "ant_pp_MIGRATEOLD000000000000000000000000wxyz"
+NEW_KEY = "ant_pp_MIGRATENEW000000000000000000000000abcd"
+REFRESH = "refresh-token-migration-test-0000000"
+REQUIRED = os.environ.get("ANDAMIO_REQUIRE_REAL_KEYRING") == "1"
+
+# Seeds the older layout through keyring itself, as andamio < this release wrote it.
+SEED = """
+import keyring, os
+for secret in ("api_key", "dev_jwt", "refresh_token"):
+    keyring.set_password("andamio-cli", "default:" + secret, os.environ["SEED_" + secret.upper()])
+"""
+# Every item of the service, username -> secret, straight from the Secret Service.
+DUMP = """
+import json, secretstorage
+conn = secretstorage.dbus_init()
+col = secretstorage.get_default_collection(conn)
+items = {i.get_attributes()["username"]: i.get_secret().decode()
+         for i in col.search_items({"service": "andamio-cli"})}
+print(json.dumps(items, sort_keys=True))
+"""
+# Runs one command in-process and records which keyring-related modules it imported.
+IMPORTS = """
+import atexit, json, os, sys
+def record():
+    names = sorted(m for m in sys.modules if m.split(".")[0] in ("keyring", "secretstorage"))
+    with open(os.environ["OUT"] + "/imports.json", "w") as fh:
+        json.dump(names, fh)
+atexit.register(record)
+sys.argv = ["andamio", "--json", "status"]
+from andamio_cli.app import main
+sys.exit(main())
+"""
+SCRIPT = r"""
+set -e
+eval "$(printf 'test-password' | gnome-keyring-daemon --unlock --components=secrets)"
+"$PY" -c "$SEED"
+"$@" --json status > "$OUT/status-old.json"
+"$PY" -c "$DUMP" > "$OUT/before.json"
+printf '%s' "$NEW_KEY" | "$@" login --with-key
+"$PY" -c "$DUMP" > "$OUT/after.json"
+"$@" --json status > "$OUT/status-new.json"
+PYTHON_KEYRING_BACKEND=keyring.backends.SecretService.Keyring "$@" --json status \
+  > "$OUT/status-explicit.json"
+"$PY" -c "$IMPORTS" > /dev/null
+"$@" --json logout > "$OUT/logout.json"
+"$PY" -c "$DUMP" > "$OUT/gone.json"
+"""
+
+
+def need_real_keyring() -> None:
+    if not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")):
+        if REQUIRED:
+            pytest.fail("dbus-run-session and gnome-keyring-daemon are required in CI")
+        pytest.skip("gnome-keyring / dbus not installed")
+
+
+def test_older_layout_is_read_then_moved_into_one_entry(tmp_path):
+    need_real_keyring()
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING"))
+        and k not in ("PYTHONPATH", "XDG_CURRENT_DESKTOP")
+    }
+    env.update(
+        ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        OUT=str(out),
+        PY=sys.executable,
+        SEED=SEED,
+        DUMP=DUMP,
+        IMPORTS=IMPORTS,
+        NEW_KEY=NEW_KEY,
+        SEED_API_KEY=OLD_KEY,
+        SEED_DEV_JWT=DEV_JWT,
+        SEED_REFRESH_TOKEN=REFRESH,
+        ANDAMIO_KEYRING_TIMEOUT="30",  # the layout is tested here, not the deadline
+    )
+    run = subprocess.run(
+        ["dbus-run-session", "--", "bash", "-c", SCRIPT, "bash", *andamio_command()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert run.returncode == 0, run.stderr
+    for secret in (OLD_KEY, NEW_KEY, DEV_JWT, REFRESH):
+        assert secret not in run.stdout + run.stderr
+
+    old = json.loads((out / "status-old.json").read_text())
+    assert (old["api_key"], old["api_key_source"]) == ("ant_pp_…wxyz", "keyring")
+    assert json.loads((out / "before.json").read_text()) == {
+        "default:api_key": OLD_KEY,
+        "default:dev_jwt": DEV_JWT,
+        "default:refresh_token": REFRESH,
+    }
+
+    after = json.loads((out / "after.json").read_text())
+    assert list(after) == ["default"]  # the older entries are gone
+    assert json.loads(after["default"]) == {
+        "api_key": NEW_KEY,
+        "dev_jwt": DEV_JWT,
+        "refresh_token": REFRESH,
+    }
+    for name in ("status-new.json", "status-explicit.json"):
+        status = json.loads((out / name).read_text())
+        assert (status["api_key"], status["api_key_source"]) == ("ant_pp_…abcd", "keyring")
+
+    # With nothing chosen on Linux, a read talks to the Secret Service without keyring.
+    imported = json.loads((out / "imports.json").read_text())
+    assert "secretstorage" in imported
+    assert not [m for m in imported if m.split(".")[0] == "keyring"], imported
+
+    assert json.loads((out / "logout.json").read_text()) == {"cleared": True}
+    assert json.loads((out / "gone.json").read_text()) == {}
