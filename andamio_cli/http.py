@@ -4,8 +4,10 @@ tracing; `call()` interprets the JSON on top of it."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import ssl
 import time
 from typing import Callable
 
@@ -48,6 +50,7 @@ def make_client(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         transport=transport,
+        verify=ssl_context(base_url),
         proxy=proxy,
         mounts=None if proxy else _NO_ENV_PROXY,
         headers={
@@ -122,19 +125,26 @@ def _transport_error(
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     text = str(exc).lower()
+    tls_hint = None
     if isinstance(exc, DeadlineExceeded) and exc.args and exc.args[0] == "body":
         message = f"the reply from {where} did not complete within {timeout:g} s"
     elif isinstance(exc, (httpx.TimeoutException, DeadlineExceeded)):
         message = f"no answer within {timeout:g} s from {where}"
     elif "name or service" in text or "name resolution" in text or "nodename" in text:
         message = f"cannot resolve the host {host}"
+    elif "certificate_verify_failed" in text or "certificate verify failed" in text:
+        message = f"the TLS connection to {where} failed: its certificate is not trusted"
+        tls_hint = (
+            "if the gateway's CA is not in the system trust store, point SSL_CERT_FILE "
+            "(or SSL_CERT_DIR) at it"
+        )
     elif "ssl" in text or "certificate" in text:
         message = f"the TLS connection to {where} failed"
     elif isinstance(exc, httpx.ConnectError):
         message = f"cannot connect to {where} (connection refused or no route)"
     else:
         message = f"the connection to {where} broke before a complete reply"
-    hint = "check the network, --network/--base-url, or --timeout"
+    hint = tls_hint or "check the network, --network/--base-url, or --timeout"
     if write and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         hint = (
             "the request may have reached the gateway and been carried out: check "
@@ -177,6 +187,20 @@ def _read(response: httpx.Response, deadline: Deadline) -> bytes:
         length=response.headers.get("content-length", ""),
         encoding=response.headers.get("content-encoding", ""),
     )
+
+
+def ssl_context(base_url: str) -> ssl.SSLContext:
+    """How https is verified: SSL_CERT_FILE / SSL_CERT_DIR when set, else the OS trust store
+    (truststore, as pip does), so a CA installed in the system works. An http base URL gets a
+    context with no trust anchors at all (nothing to load; it can verify nothing)."""
+    if not base_url.lower().startswith("https:"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    import truststore
+
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class Gateway:

@@ -33,7 +33,7 @@ _andamio_cmd() {  # subcommands and options of a command path
         "login") _a_subs=""; _a_opts="--address --alias --base-url --debug --help --insecure-storage --json --network --no-color --no-input --output --profile --quiet --skey --timeout --web --with-key --with-token -h -o -q" ;;
         "logout") _a_subs=""; _a_opts="--all --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "refresh") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
-        "sandbox") _a_subs=""; _a_opts="--base-url --debug --demo --fault --help --host --json --network --no-color --no-input --output --port --profile --quiet --rotate --state --timeout -h -o -q" ;;
+        "sandbox") _a_subs=""; _a_opts="--base-url --debug --demo --fault --help --host --json --network --no-color --no-input --output --port --profile --quiet --rotate --state --timeout --tls -h -o -q" ;;
         "status") _a_subs=""; _a_opts="--all --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "switch") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "token") _a_subs=""; _a_opts="--api-key --base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;

@@ -182,6 +182,7 @@ complete -c andamio -n "__andamio_at 'sandbox'" -l host -x
 complete -c andamio -n "__andamio_at 'sandbox'" -l port -x
 complete -c andamio -n "__andamio_at 'sandbox'" -l rotate -x -a 'new-key extend'
 complete -c andamio -n "__andamio_at 'sandbox'" -l state -r -F
+complete -c andamio -n "__andamio_at 'sandbox'" -l tls
 complete -c andamio -n "__andamio_at 'sandbox'" -s h
 complete -c andamio -n "__andamio_at 'status'" -l all
 complete -c andamio -n "__andamio_at 'status'" -l help

@@ -143,6 +143,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
             '--port' = 'value'
             '--rotate' = @('new-key', 'extend')
             '--state' = 'file'
+            '--tls' = 'flag'
             '-h' = 'flag'
         }
         'andamio status' = @{

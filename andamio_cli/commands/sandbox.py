@@ -46,6 +46,11 @@ def sandbox(
         help="What key/rotate does: issue a new key (the old one stops working at once), "
         "or extend the expiry of the same key.",
     ),
+    tls: bool = typer.Option(
+        False,
+        "--tls",
+        help="Serve https with a throw-away CA; prints the SSL_CERT_FILE line to use it.",
+    ),
     demo: bool = typer.Option(
         False, "--demo", help="Start it, run a tour of the CLI against it, and stop."
     ),
@@ -64,5 +69,6 @@ def sandbox(
             state_file=str(state) if state else None,
             faults=fault,
             rotate_mode=rotate.value,
+            tls=tls,
         )
     )

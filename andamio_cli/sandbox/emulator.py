@@ -36,10 +36,14 @@ class Sandbox:
         state_file=None,
         workdir=None,
         rotate_mode: str = "new-key",
+        *,
+        tls: bool = False,
     ) -> None:
         if rotate_mode not in ROTATE_MODES:
             raise ValueError(f"rotate mode must be one of {', '.join(ROTATE_MODES)}")
         self.host, self.port = host, port
+        self.tls = tls
+        self.ca_file: str | None = None  # with tls: the throw-away CA's certificate (PEM)
         self.state_file = os.fspath(state_file) if state_file else None
         self.workdir: str | None = os.fspath(workdir) if workdir else None
         self.jwt_ttl = 3600
@@ -64,7 +68,7 @@ class Sandbox:
     def url(self) -> str:
         """Base URL of the running sandbox."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def requests(self) -> list:
@@ -175,6 +179,11 @@ class Sandbox:
             cls = Server6 if ":" in self.host else Server
             self._httpd = cls((self.host, self.port), Handler)
             self._httpd.sandbox = self
+            if self.tls:
+                from andamio_cli.sandbox.tls import server_context
+
+                self.ca_file, context = server_context(self.host, self.state_file, self.workdir)
+                self._httpd.ssl_context = context
             self.port = self._httpd.server_address[1]
         return self._httpd
 
@@ -261,10 +270,11 @@ def run(
     faults=(),
     err=sys.stderr,
     rotate_mode: str = "new-key",
+    tls: bool = False,
 ) -> int:
     """Run the sandbox in the foreground until Ctrl-C; return an exit code."""
     try:
-        sb = Sandbox(host=host, port=port, state_file=state_file, rotate_mode=rotate_mode)
+        sb = Sandbox(host=host, port=port, state_file=state_file, rotate_mode=rotate_mode, tls=tls)
         for item in faults:
             route, sep, spec = item.partition("=")
             if not sep:
@@ -292,6 +302,8 @@ def run(
     print(f"export ANDAMIO_API_KEY={dev.api_key}", file=err)
     print(f"export ANDAMIO_DEV_JWT={dev.jwt}", file=err)
     print(f"export ANDAMIO_DEV_REFRESH_TOKEN={dev.refresh_token}", file=err)
+    if sb.ca_file:
+        print(f"export SSL_CERT_FILE={shlex.quote(sb.ca_file)}", file=err)
     skey = shlex.quote(dev.skey_path or "")
     print(
         f"# wallet: andamio login --skey {skey} --alias {dev.alias} --address {dev.address}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -114,6 +115,16 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
     sandbox: Sandbox | None = None
+    ssl_context: ssl.SSLContext | None = None
+
+    def finish_request(self, request, client_address) -> None:
+        """With TLS, the handshake happens here, in the request's thread, not in accept()."""
+        if self.ssl_context is not None:
+            try:
+                request = self.ssl_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):  # a client that refused our certificate
+                return
+        super().finish_request(request, client_address)
 
     def handle_error(self, request, client_address) -> None:
         """Keep stderr clean: a client that went away is normal, anything else is recorded."""
