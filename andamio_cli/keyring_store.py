@@ -113,12 +113,22 @@ class _KeyringVault:
         return True
 
 
+_opened: list[Vault] = []  # one per process, shared by every profile's store
+
+
 def open_vault() -> Vault:
-    """The Secret Service directly where that is what keyring would choose, else keyring's pick.
+    """The Secret Service directly where that is what keyring would choose, else keyring's pick
+    (opened once per process).
 
     Insecure backends (fail, null, an empty chainer, keyrings.alt) are refused unless the user
     chose the backend explicitly.
     """
+    if not _opened:
+        _opened.append(_resolve_vault())
+    return _opened[0]
+
+
+def _resolve_vault() -> Vault:
     if _secret_service_directly():
         from andamio_cli.secret_service import SecretServiceVault, Unreachable
 
