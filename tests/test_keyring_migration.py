@@ -4,18 +4,15 @@ migration from the older one-entry-per-secret layout, and which modules a read i
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 
-import pytest
-from conftest import DEV_JWT, andamio_command
+from conftest import DEV_JWT, andamio_command, clean_env
+from reliability_support import need_real_keyring
 
 OLD_KEY = "ant_pp_MIGRATEOLD000000000000000000000000wxyz"
 NEW_KEY = "ant_pp_MIGRATENEW000000000000000000000000abcd"
 REFRESH = "refresh-token-migration-test-0000000"
-REQUIRED = os.environ.get("ANDAMIO_REQUIRE_REAL_KEYRING") == "1"
 
 # Seeds the older layout through keyring itself, as andamio < this release wrote it.
 SEED = """
@@ -61,24 +58,12 @@ PYTHON_KEYRING_BACKEND=keyring.backends.SecretService.Keyring "$@" --json status
 """
 
 
-def need_real_keyring() -> None:
-    if not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")):
-        if REQUIRED:
-            pytest.fail("dbus-run-session and gnome-keyring-daemon are required in CI")
-        pytest.skip("gnome-keyring / dbus not installed")
-
-
 def test_older_layout_is_read_then_moved_into_one_entry(tmp_path):
     need_real_keyring()
     out = tmp_path / "out"
     out.mkdir()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING", "DBUS_", "GNOME_KEYRING"))
-        and k not in ("PYTHONPATH", "XDG_CURRENT_DESKTOP")
-    }
-    env.update(
+    env = clean_env(
+        XDG_CURRENT_DESKTOP=None,
         ANDAMIO_CONFIG_DIR=str(tmp_path / "config"),
         XDG_DATA_HOME=str(tmp_path / "data"),
         XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
