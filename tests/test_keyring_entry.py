@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 
 import pytest
 
 from andamio_cli.credentials import Credentials
 from andamio_cli.errors import StoreUnavailableError
-from andamio_cli.keyring_store import KeyringStore
+from andamio_cli.keyring_store import KeyringStore, _secret_service_directly
 
 KEY = "ant_pp_ENTRYTEST00000000000000000000000000wxyz"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln"
@@ -189,3 +190,30 @@ def test_a_failing_backend_is_unavailable_by_its_class_name():
         store.get("default", "api_key")
     assert caught.value.message == "the OS keyring failed (RuntimeError)"
     assert KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "rc", "direct"),
+    [
+        ({}, False, True),
+        ({"PYTHON_KEYRING_BACKEND": "keyring.backends.SecretService.Keyring"}, False, False),
+        ({}, True, False),  # keyring's config file names a backend
+        ({"XDG_CURRENT_DESKTOP": "KDE"}, False, False),  # keyring would prefer KWallet
+        ({"XDG_CURRENT_DESKTOP": "ubuntu:GNOME"}, False, True),
+    ],
+)
+def test_the_secret_service_is_used_directly_only_where_keyring_would_pick_it(
+    tmp_path, monkeypatch, env, rc, direct
+):
+    monkeypatch.setattr(sys, "platform", "linux")
+    for name in ("PYTHON_KEYRING_BACKEND", "XDG_CURRENT_DESKTOP"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if rc:
+        (tmp_path / "python_keyring").mkdir()
+        (tmp_path / "python_keyring" / "keyringrc.cfg").write_text("[backend]\n")
+    assert _secret_service_directly() is direct
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert _secret_service_directly() is False
