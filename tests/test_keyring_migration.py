@@ -90,7 +90,8 @@ def test_older_layout_is_read_then_moved_into_one_entry(tmp_path):
         assert secret not in run.stdout + run.stderr
 
     old = json.loads((out / "status-old.json").read_text())
-    assert (old["api_key"], old["api_key_source"]) == ("ant_pp_…wxyz", "keyring")
+    assert old["api_key"]["masked"] == "ant_pp_…wxyz" and old["api_key"]["source"] == "keyring"
+    assert old["refresh_token"]["source"] == "keyring"
     assert json.loads((out / "before.json").read_text()) == {
         "default:api_key": OLD_KEY,
         "default:dev_jwt": DEV_JWT,
@@ -106,7 +107,8 @@ def test_older_layout_is_read_then_moved_into_one_entry(tmp_path):
     }
     for name in ("status-new.json", "status-explicit.json"):
         status = json.loads((out / name).read_text())
-        assert (status["api_key"], status["api_key_source"]) == ("ant_pp_…abcd", "keyring")
+        assert status["api_key"]["masked"] == "ant_pp_…abcd"
+        assert status["api_key"]["source"] == status["dev_jwt"]["source"] == "keyring"
 
     # With nothing chosen on Linux, a read talks to the Secret Service without keyring.
     imported = json.loads((out / "imports.json").read_text())
