@@ -120,6 +120,7 @@ def build_app():
     import typer
 
     from andamio_cli.commands import account, apikey, completion, login, sandbox, status, tools
+    from andamio_cli.commands import api as api_command
     from andamio_cli.errors import EXIT_CODES
     from andamio_cli.helpstyle import examples
 
@@ -234,6 +235,7 @@ def build_app():
     )
     app.add_typer(apikey.apikey_app, name="apikey")
     app.add_typer(account.account_app, name="account")
+    app.command("api", epilog=api_command.API_EXAMPLES)(api_command.api)
     app.command(epilog=completion.COMPLETION_EXAMPLES)(completion.completion)
     app.command(epilog=sandbox.SANDBOX_EXAMPLES)(sandbox.sandbox)
     return app

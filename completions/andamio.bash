@@ -15,11 +15,12 @@ _andamio_profiles() {  # profile names read from config.json by sed
 
 _andamio_cmd() {  # subcommands and options of a command path
     case $1 in
-        "") _a_subs="login logout status switch refresh token exec completion sandbox apikey account"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
+        "") _a_subs="login logout status switch refresh token exec api completion sandbox apikey account"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --version -h -o -q" ;;
         "account") _a_subs="status resend-verification delete"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "account delete") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --yes -h -o -q -y" ;;
         "account resend-verification") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "account status") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
+        "api") _a_subs=""; _a_opts="--base-url --debug --field --help --include --input --json --method --network --no-color --no-input --output --profile --quiet --timeout -X -f -h -i -o -q" ;;
         "apikey") _a_subs="request rotate delete list profile usage check"; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout -h -o -q" ;;
         "apikey check") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --within -h -o -q" ;;
         "apikey delete") _a_subs=""; _a_opts="--base-url --debug --help --json --network --no-color --no-input --output --profile --quiet --timeout --yes -h -o -q -y" ;;
@@ -44,6 +45,11 @@ _andamio_cmd() {  # subcommands and options of a command path
 _andamio_kind() {  # what follows "PATH|OPTION" or "PATH|#N" (N-th positional)
     _a_vals=""
     case $1 in
+        "api|--field") _a_kind=value ;;
+        "api|--input") _a_kind=value ;;
+        "api|--method") _a_kind=value ;;
+        "api|-X") _a_kind=value ;;
+        "api|-f") _a_kind=value ;;
         "apikey check|--within") _a_kind=value ;;
         "apikey request|--api") _a_kind=choice; _a_vals="v1 v2" ;;
         "apikey request|--expires-in-days") _a_kind=value ;;

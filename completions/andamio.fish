@@ -4,7 +4,7 @@
 function __andamio_words -a table cmdpath  # subs: subcommands, vals: options taking a value
     switch $table$cmdpath
         case 'subs:'
-            printf '%s\n' login logout status switch refresh token exec completion sandbox apikey account
+            printf '%s\n' login logout status switch refresh token exec api completion sandbox apikey account
         case 'subs:account'
             printf '%s\n' status resend-verification delete
         case 'subs:apikey'
@@ -19,6 +19,8 @@ function __andamio_words -a table cmdpath  # subs: subcommands, vals: options ta
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:account status'
             printf '%s\n' --base-url --network --output --profile --timeout -o
+        case 'vals:api'
+            printf '%s\n' --base-url --field --input --method --network --output --profile --timeout -X -f -o
         case 'vals:apikey'
             printf '%s\n' --base-url --network --output --profile --timeout -o
         case 'vals:apikey check'
@@ -112,7 +114,7 @@ complete -c andamio -l quiet
 complete -c andamio -l timeout -x
 complete -c andamio -s o -x -a 'text json csv markdown'
 complete -c andamio -s q
-complete -c andamio -n "__andamio_at '' 0" -a 'login logout status switch refresh token exec completion sandbox apikey account'
+complete -c andamio -n "__andamio_at '' 0" -a 'login logout status switch refresh token exec api completion sandbox apikey account'
 complete -c andamio -n "__andamio_at ''" -l help
 complete -c andamio -n "__andamio_at ''" -l version
 complete -c andamio -n "__andamio_at ''" -s h
@@ -127,6 +129,15 @@ complete -c andamio -n "__andamio_at 'account resend-verification'" -l help
 complete -c andamio -n "__andamio_at 'account resend-verification'" -s h
 complete -c andamio -n "__andamio_at 'account status'" -l help
 complete -c andamio -n "__andamio_at 'account status'" -s h
+complete -c andamio -n "__andamio_at 'api'" -l field -x
+complete -c andamio -n "__andamio_at 'api'" -l help
+complete -c andamio -n "__andamio_at 'api'" -l include
+complete -c andamio -n "__andamio_at 'api'" -l input -x
+complete -c andamio -n "__andamio_at 'api'" -l method -x
+complete -c andamio -n "__andamio_at 'api'" -s X -x
+complete -c andamio -n "__andamio_at 'api'" -s f -x
+complete -c andamio -n "__andamio_at 'api'" -s h
+complete -c andamio -n "__andamio_at 'api'" -s i
 complete -c andamio -n "__andamio_at 'apikey' 0" -a 'request rotate delete list profile usage check'
 complete -c andamio -n "__andamio_at 'apikey'" -l help
 complete -c andamio -n "__andamio_at 'apikey'" -s h

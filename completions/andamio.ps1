@@ -4,11 +4,12 @@
 Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
     $subs = @{
-        'andamio' = @('login', 'logout', 'status', 'switch', 'refresh', 'token', 'exec', 'completion', 'sandbox', 'apikey', 'account')
+        'andamio' = @('login', 'logout', 'status', 'switch', 'refresh', 'token', 'exec', 'api', 'completion', 'sandbox', 'apikey', 'account')
         'andamio account' = @('status', 'resend-verification', 'delete')
         'andamio account delete' = @()
         'andamio account resend-verification' = @()
         'andamio account status' = @()
+        'andamio api' = @()
         'andamio apikey' = @('request', 'rotate', 'delete', 'list', 'profile', 'usage', 'check')
         'andamio apikey check' = @()
         'andamio apikey delete' = @()
@@ -64,6 +65,17 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         'andamio account status' = @{
             '--help' = 'flag'
             '-h' = 'flag'
+        }
+        'andamio api' = @{
+            '--field' = 'value'
+            '--help' = 'flag'
+            '--include' = 'flag'
+            '--input' = 'value'
+            '--method' = 'value'
+            '-X' = 'value'
+            '-f' = 'value'
+            '-h' = 'flag'
+            '-i' = 'flag'
         }
         'andamio apikey' = @{
             '--help' = 'flag'
@@ -162,6 +174,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         }
     }
     $positional = @{
+        'andamio api|0' = 'value'
         'andamio apikey delete|0' = 'value'
         'andamio apikey request|0' = 'value'
         'andamio apikey rotate|0' = 'value'

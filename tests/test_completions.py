@@ -28,6 +28,7 @@ SUBCOMMANDS = [
     "refresh",
     "token",
     "exec",
+    "api",
     "completion",
     "sandbox",
     "apikey",
@@ -205,7 +206,7 @@ def test_bash_registers_a_function():
 @pytest.mark.parametrize(
     "line, expected",
     [
-        ("andamio ap", ["apikey"]),
+        ("andamio ap", ["api", "apikey"]),
         ("andamio ", SUBCOMMANDS),
         ("andamio apikey ", APIKEY),
         ("andamio --network ", NETWORKS),
@@ -291,7 +292,7 @@ def zsh_complete(line: str, cwd: Path | None = None) -> list[str]:
 @pytest.mark.parametrize(
     "line, expected",
     [
-        ("andamio ap", ["apikey"]),
+        ("andamio ap", ["api", "apikey"]),
         ("andamio apikey ", APIKEY),
         ("andamio --network ", NETWORKS),
         ("andamio --network=", NETWORKS),
@@ -338,7 +339,7 @@ def test_fish_syntax():
 @pytest.mark.parametrize(
     "line, expected",
     [
-        ("andamio ap", ["apikey"]),
+        ("andamio ap", ["api", "apikey"]),
         ("andamio apikey ", APIKEY),
         ("andamio --network ", NETWORKS),
         ("andamio apikey request --api ", ["v1", "v2"]),
