@@ -54,6 +54,7 @@ class AppContext:
         self.color = options.color and not self.env.get("NO_COLOR")
         self._secrets: set[str] = set()
         self.sent_credentials: dict[str, str] = {}  # secret -> where it came from (env, keyring)
+        self._warned: set[str] = set()
         self._gateway = None
         check_timeout(options.timeout)
 
@@ -83,6 +84,12 @@ class AppContext:
         """A warning on stderr (silenced by --quiet only)."""
         if not self.options.quiet:
             self.err(f"Warning: {inert(message)}\n")
+
+    def warn_once(self, message: str) -> None:
+        """A warning shown at most once per run (file checks run at every read)."""
+        if message not in self._warned:
+            self._warned.add(message)
+            self.warn(message)
 
     def trace(self, line: str) -> None:
         """A --debug trace line."""
@@ -150,7 +157,7 @@ class AppContext:
     def settings(self):
         from andamio_cli.settings import Settings, config_dir
 
-        return Settings(config_dir(self.env))
+        return Settings(config_dir(self.env), warn=self.warn_once)
 
     @cached_property
     def profile(self) -> str:
@@ -184,7 +191,7 @@ class AppContext:
         from andamio_cli.credentials import FileStore, store_kind
 
         if store_kind(self.env, settings, insecure) == "file":
-            return FileStore(self.settings.directory)
+            return FileStore(self.settings.directory, warn=self.warn_once)
         from andamio_cli.keyring_store import KeyringStore
 
         return KeyringStore(self._keyring_timeout(interactive), lock_dir=self.settings.directory)

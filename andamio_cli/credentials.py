@@ -47,17 +47,29 @@ def store_kind(env: dict, settings: dict, insecure: bool = False) -> str:
     return settings.get("store") or "keyring"
 
 
+def _warn_if_readable(fd: int, path: str, warn: Callable[[str], None]) -> None:
+    """Warn when the credential file can be read by other users (POSIX)."""
+    if os.name == "posix" and os.fstat(fd).st_mode & 0o077:
+        warn(
+            f"the credential file {path} can be read or changed by other users; "
+            f"run `chmod 600 {path}`"
+        )
+
+
 class FileStore:
     """Plain-text `credentials.json` (0600, atomic writes, locked); only when chosen."""
 
     name = "file"
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, warn: Callable[[str], None] | None = None) -> None:
         self.path = os.path.join(directory, "credentials.json")
+        self._warn = warn
 
     def _read(self) -> dict:
         try:
             with open(self.path, encoding="utf-8") as fh:
+                if self._warn is not None:
+                    _warn_if_readable(fh.fileno(), self.path, self._warn)
                 data = json.load(fh)
         except FileNotFoundError:
             return {}
@@ -66,7 +78,16 @@ class FileStore:
                 f"cannot read the credential file {self.path} ({exc.__class__.__name__})",
                 hint="fix or remove the file, then log in again",
             ) from None
-        return data if isinstance(data, dict) else {}
+        profiles = data.get("profiles", {}) if isinstance(data, dict) else None
+        if not isinstance(profiles, dict) or not all(
+            isinstance(entry, dict) for entry in profiles.values()
+        ):
+            raise StoreUnavailableError(
+                f"the credential file {self.path} is not valid: expected "
+                '{"profiles": {NAME: {SECRET: VALUE}}}',
+                hint="fix or remove the file, then log in again",
+            )
+        return data
 
     def _change(self, profile: str, update: Callable[[dict], bool]) -> bool:
         from andamio_cli.errors import AndamioError

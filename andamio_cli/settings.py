@@ -6,6 +6,7 @@ import ipaddress
 import json
 import os
 import re
+from typing import Callable
 from urllib.parse import urlsplit
 
 from andamio_cli.errors import AndamioError, InvalidInputError
@@ -20,6 +21,21 @@ V1_HOSTS = (
     "andamio-api-preprod-308006323670.us-central1.run.app",
 )
 PROFILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Settings whose value must be a string; a file holding anything else there is refused.
+TEXT_SETTINGS = (
+    "network",
+    "base_url",
+    "credentials_url",
+    "store",
+    "key_name",
+    "key_id",
+    "key_expires_at",
+    "alias",
+    "jwt_expires_at",
+    "refresh_token_expires_at",
+    "refreshed_from",
+    "api_version",
+)
 
 
 def config_dir(env: dict) -> str:
@@ -82,13 +98,55 @@ def check_base_url(url: str, *, allow_any: bool = False) -> str:
     return text.rstrip("/")
 
 
+SETTINGS_HINT = "fix or remove the file (it holds no secrets; `andamio login` writes it again)"
+
+
+def check_shape(data: object, path: str) -> dict:
+    """The settings document, or an error naming the file when its shape is wrong."""
+
+    def bad(what: str) -> InvalidInputError:
+        return InvalidInputError(
+            f"the settings file {path} is not valid: {what}", hint=SETTINGS_HINT
+        )
+
+    if not isinstance(data, dict):
+        raise bad("expected a JSON object")
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise bad('"profiles" must be an object mapping profile names to settings')
+    for name, values in profiles.items():
+        if not isinstance(values, dict):
+            raise bad(f"profile {name!r} must be an object")
+        for key in TEXT_SETTINGS:
+            if key in values and not isinstance(values[key], str):
+                raise bad(f"{key} of profile {name!r} must be a string")
+        if values.get("network", "preprod") not in NETWORKS:
+            raise bad(f"network of profile {name!r} must be one of {', '.join(NETWORKS)}")
+        if values.get("store", "keyring") not in ("keyring", "file"):
+            raise bad(f"store of profile {name!r} must be keyring or file")
+    return data
+
+
+def warn_if_shared(directory: str, warn: Callable[[str], None]) -> None:
+    """Warn when the config dir is writable by other users (POSIX)."""
+    if os.name != "posix":
+        return
+    try:
+        mode = os.stat(directory).st_mode
+    except OSError:
+        return
+    if mode & 0o022:
+        warn(f"the config dir {directory} is writable by other users; run `chmod 700 {directory}`")
+
+
 class Settings:
     """Non-secret per-profile settings in `config.json`; never holds a secret."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, warn: Callable[[str], None] | None = None) -> None:
         self.directory = directory
         self.path = os.path.join(directory, "config.json")
         self._data: dict | None = None
+        self._warn = warn
 
     def _load(self) -> dict:
         if self._data is None:
@@ -97,12 +155,20 @@ class Settings:
                     data = json.load(fh)
             except FileNotFoundError:
                 data = {}
-            except (OSError, ValueError) as exc:
+            except ValueError as exc:
+                raise InvalidInputError(
+                    f"the settings file {self.path} is not valid JSON ({exc.__class__.__name__})",
+                    hint=SETTINGS_HINT,
+                ) from None
+            except OSError as exc:
                 raise AndamioError(
                     f"cannot read settings {self.path}: {exc.__class__.__name__}",
                     hint="fix or remove the file",
                 ) from None
-            self._data = data if isinstance(data, dict) else {}
+            else:
+                if self._warn is not None:
+                    warn_if_shared(self.directory, self._warn)
+            self._data = check_shape(data, self.path)
         return self._data
 
     def reload(self) -> None:

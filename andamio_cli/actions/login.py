@@ -12,6 +12,7 @@ NO_TERMINAL_HINT = (
     "wallet key with --skey FILE --alias A --address ADDR, or set ANDAMIO_API_KEY and "
     "ANDAMIO_DEV_JWT in the environment"
 )
+MAX_STDIN = 64 * 1024
 _KEY_RE = re.compile(r"^[\x21-\x7e]{8,512}$")
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
@@ -34,7 +35,13 @@ def _read_stdin(ctx, what: str) -> str:
         if not ctx.can_prompt:
             raise InvalidInputError(f"nothing to read the {what} from", hint=NO_TERMINAL_HINT)
         return _ask_secret(ctx, f"Paste the {what} (input hidden)", what)
-    return ctx.stdin.read()
+    text = ctx.stdin.read(MAX_STDIN + 1)
+    if len(text) > MAX_STDIN:
+        raise InvalidInputError(
+            f"standard input holds more than {MAX_STDIN // 1024} KiB; that is not a {what}",
+            hint="pipe only the secret itself",
+        )
+    return text
 
 
 def _ask_secret(ctx, label: str, what: str) -> str:

@@ -25,6 +25,8 @@ def run_logout(ctx, *, all_profiles: bool) -> None:
             name,
             alias=None,
             key_name=None,
+            key_id=None,
+            credentials_url=None,
             key_expires_at=None,
             jwt_expires_at=None,
             refresh_token_expires_at=None,

@@ -201,7 +201,7 @@ def known_profiles(ctx) -> list[str]:
 
     names = set(ctx.settings.profiles())
     try:
-        names.update(FileStore(ctx.settings.directory).profiles())
+        names.update(FileStore(ctx.settings.directory, warn=ctx.warn_once).profiles())
     except AndamioError:
         pass
     names.add(ctx.default_profile)

@@ -89,7 +89,13 @@ def load_skey(path: str | os.PathLike) -> bytes:
     """Read a cardano-cli payment .skey text envelope and return the 32-byte seed."""
     hint = "Pass a cardano-cli payment signing key file (type PaymentSigningKeyShelley_ed25519)."
     try:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InvalidInputError(
+                    f"signing key file {os.fspath(path)} is not a regular file", hint=hint
+                )
             raw = fh.read(_MAX_SKEY_BYTES + 1)
     except FileNotFoundError:
         raise InvalidInputError(
