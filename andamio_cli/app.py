@@ -274,6 +274,7 @@ def _wants_json(args: list[str]) -> bool:
 def _report(
     error: "AndamioError", args: list[str], run: Runner, trace_of: BaseException | None = None
 ) -> int:
+    from andamio_cli.errors import CancelledError
     from andamio_cli.output import error_json, error_text, inert
 
     ctx = run.context
@@ -281,7 +282,9 @@ def _report(
         from andamio_cli.actions.apikey import explain_refusal
 
         explain_refusal(ctx, error)
-    if ctx is not None and ctx.options.output == "json" or ctx is None and _wants_json(args):
+    if isinstance(error, CancelledError):
+        text = error.message + "\n"
+    elif ctx is not None and ctx.options.output == "json" or ctx is None and _wants_json(args):
         text = error_json(error)
     else:
         text = error_text(error, color=bool(ctx and ctx.color and ctx.stderr_tty))
@@ -352,3 +355,20 @@ def main(
     finally:
         if run.context is not None:
             run.context.close()
+        _settle_stdout(out)
+
+
+def _settle_stdout(out: "TextIO | None") -> None:
+    """Flush stdout now; if it cannot take the data (closed pipe, full disk), point it at
+    /dev/null so that Python's own flush at exit does not print a traceback."""
+    if out is None:
+        return
+    try:
+        out.flush()
+    except (OSError, ValueError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass

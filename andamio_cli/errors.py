@@ -25,6 +25,12 @@ class AndamioError(Exception):
         self.code = code
 
 
+class CancelledError(AndamioError):
+    """The user answered no: the message alone, no `Error:` prefix."""
+
+    kind = "cancelled"
+
+
 class NotFoundError(AndamioError):
     kind = "not_found"
     exit_code = 2

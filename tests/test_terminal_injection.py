@@ -9,6 +9,7 @@ import pytest
 from conftest import API_KEY, DEV_JWT, MemoryStore
 from hostile_support import (
     AUTH,
+    DEV,
     COMMANDS,
     GOOD,
     KEY_REPLY,
@@ -55,7 +56,15 @@ SURFACES = {
 
 
 def _serve(status, document):
-    return lambda request: httpx.Response(status, json=document)
+    """Answer with the document; rotate and delete first read the key list (a good one)."""
+    profile = ("GET", f"{DEV}/profile/get")
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        if (request.method, request.url.path) == profile and "active_keys" not in document:
+            return httpx.Response(200, json=GOOD[profile])
+        return httpx.Response(status, json=document)
+
+    return reply
 
 
 @pytest.mark.parametrize("output", ["text", "csv", "markdown"])

@@ -237,7 +237,7 @@ def test_profile_setting_api_version_v1_selects_v1(cli, gateway, tmp_path):
 
 
 def test_env_api_version_beats_profile_setting(cli, gateway, tmp_path):
-    write_profile_setting(tmp_path / "config", api_version="v1")
+    write_profile_setting(tmp_path / "config", api_version="v1", key_name="other-key")
     gateway.expect("POST", f"{DEV}/key/rotate", json={"confirmation": CONFIRMATION})
     result = cli(
         ["apikey", "rotate", "legacy-key", "--yes"],

@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 
 from andamio_cli import api
+from andamio_cli.actions import newkey
 from andamio_cli.errors import (
     AndamioError,
     AuthError,
+    CancelledError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     StoreUnavailableError,
 )
 
-KEY_FIELDS = ("name", "created_at", "expires_at", "expires_in_days", "is_active")
 V1_TOKEN_HINT = (
     "set ANDAMIO_JWT to your v1 Bearer token, or store a developer JWT with `andamio login`"
 )
@@ -139,70 +140,29 @@ def _v1_call(ctx, call, *args) -> dict:
         raise
 
 
-def _confirm(ctx, yes: bool, question: str) -> None:
-    if yes:
-        return
-    if not ctx.can_prompt:
+def _check_can_confirm(ctx, yes: bool) -> None:
+    """Without --yes there must be a terminal to ask on (checked before anything is sent)."""
+    if not yes and not ctx.can_prompt:
         raise InvalidInputError(
             "confirmation needed, and there is no terminal to ask", hint="pass --yes to confirm"
         )
-    if not ctx.confirm(question):
-        raise AndamioError("cancelled; nothing was changed")
 
 
-def _expiry(reply: dict) -> str | None:
-    """The new key's expiry as ISO 8601 UTC (`status` shows it), when the reply has one."""
-    from andamio_cli.times import iso, parse_time
-
-    value = reply.get("expires_at")
-    return iso(parse_time(value)) if isinstance(value, str) else None
-
-
-def _emit_new_key(ctx, reply: dict, *, store: bool) -> None:
-    """Store (when asked) before printing; print even when storing fails."""
-    secret = reply["api_key"]
-    ctx.remember(secret)
-    failure = None
-    if store:
-        try:
-            ctx.creds.save("api_key", secret)
-            ctx.settings.update(
-                ctx.profile,
-                key_name=reply.get("name"),
-                key_expires_at=_expiry(reply),
-                store=ctx.creds.store.name,
-            )
-        except AndamioError as exc:
-            failure = exc
-    if ctx.options.output == "json":
-        ctx.out.json(reply)
-    elif ctx.options.output == "text":
-        ctx.out.line(secret)
-    else:
-        ctx.out.record(reply, [(k, reply.get(k, "")) for k in ("api_key", *KEY_FIELDS)])
-    ctx.stdout.flush()
-    if failure is not None:
-        failure.message = f"the new key was printed above but NOT saved: {failure.message}"
-        failure.hint = "copy it now; then store it with `andamio login --with-key`"
-        raise failure
-    details = ", ".join(f"{k}={reply[k]}" for k in KEY_FIELDS if reply.get(k) is not None)
-    ctx.note(f"New key ({details}).")
-    ctx.note(
-        "This key is shown once: store it now."
-        if not store
-        else f"Saved as the API key of profile {ctx.profile} ({ctx.creds.store.name})."
-    )
+def _confirm(ctx, yes: bool, question: str) -> None:
+    if not yes and not ctx.confirm(question):
+        raise CancelledError("Cancelled; nothing was changed.")
 
 
 def request(ctx, name: str, days: int | None, save: bool, api_flag: str | None) -> None:
     version = _api_version(ctx, api_flag)
     api.check_key_name(name, 3, 100 if version == "v1" else 64)
     api.check_days(days)
+    newkey.require_stdout(ctx)
     if version == "v1":
         reply = _v1_call(ctx, api.v1_request_key, name, days)
     else:
         reply = api.request_key(ctx.gateway(), _developer_creds(ctx), name, days)
-    _emit_new_key(ctx, reply, store=save)
+    newkey.emit_new_key(ctx, reply, store=save)
 
 
 def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | None) -> None:
@@ -212,7 +172,17 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
     else:
         api.key_ref(name_or_id)
     api.check_days(days)
-    _confirm(ctx, yes, f"Rotate key {name_or_id}?")
+    _check_can_confirm(ctx, yes)
+    newkey.require_stdout(ctx)
+    creds = _developer_creds(ctx) if version == "v2" else None
+    own = newkey.is_own_key(ctx, name_or_id, creds)
+    question = (
+        f"Rotate key {name_or_id}? The gateway extends its expiry or issues a new secret "
+        "(printed once; the old secret then stops working)."
+    )
+    if own:
+        question += f" {newkey.own_key_words(ctx)}; a new secret will be stored for it."
+    _confirm(ctx, yes, question)
     if version == "v1":
         if api.UUID_RE.fullmatch(name_or_id):
             ctx.note(f"v1 has no key ids: {name_or_id} is sent as a key name.")
@@ -224,18 +194,13 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
         except NotFoundError as exc:
             raise _no_such_key(exc, name_or_id, ids=False) from None
     else:
+        assert creds is not None
         try:
-            reply = api.rotate_key(ctx.gateway(), _developer_creds(ctx), name_or_id, days)
+            reply = api.rotate_key(ctx.gateway(), creds, name_or_id, days)
         except NotFoundError as exc:
             raise _no_such_key(exc, name_or_id) from None
     if "api_key" in reply:
-        is_stored = ctx.profile_settings.get("key_name") == name_or_id
-        _emit_new_key(ctx, reply, store=is_stored)
-        if not is_stored:
-            ctx.note(
-                "If this was the profile's own key, store the new one with "
-                "`andamio login --with-key`."
-            )
+        newkey.emit_new_key(ctx, reply, store=own, rotated_own=own)
         return
     if ctx.options.quiet and ctx.options.output != "json":
         return  # -q: nothing unless a new key was issued
@@ -247,15 +212,22 @@ def rotate(ctx, name_or_id: str, days: int | None, yes: bool, api_flag: str | No
 
 def delete(ctx, name_or_id: str, yes: bool) -> None:
     api.key_ref(name_or_id)
-    _confirm(ctx, yes, f"Delete key {name_or_id}? This cannot be undone.")
+    _check_can_confirm(ctx, yes)
+    creds = _developer_creds(ctx)
+    own = newkey.is_own_key(ctx, name_or_id, creds)
+    question = f"Delete key {name_or_id}? It stops working at once; this cannot be undone."
+    if own:
+        question += (
+            f" {newkey.own_key_words(ctx)}; afterwards the CLI cannot call the gateway until "
+            "another key is stored."
+        )
+    _confirm(ctx, yes, question)
     try:
-        reply = api.delete_key(ctx.gateway(), _developer_creds(ctx), name_or_id)
+        reply = api.delete_key(ctx.gateway(), creds, name_or_id)
     except NotFoundError as exc:
         raise _no_such_key(exc, name_or_id) from None
-    if ctx.profile_settings.get("key_name") == name_or_id:
-        ctx.creds.forget("api_key")
-        ctx.settings.update(ctx.profile, key_name=None, key_expires_at=None)
-        ctx.note(f"Removed the local copy of {name_or_id} from profile {ctx.profile}.")
+    if own:
+        newkey.forget_own_key(ctx, name_or_id)
     document = {"deleted": True, **reply}
     if ctx.options.quiet and ctx.options.output != "json":
         return  # -q: the exit code says it all
