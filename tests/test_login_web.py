@@ -250,4 +250,5 @@ def test_bare_login_on_a_terminal_prompts_for_the_key_then_runs_the_browser_logi
     saved = stored(tmp_path)
     assert set(saved) == {"api_key", "dev_jwt", "refresh_token"}
     assert saved["api_key"] == sandbox.dev.api_key
-    assert routes(sandbox) == ["app/dev-cli"]
+    # the new JWT is confirmed with the key just stored before it is stored itself
+    assert routes(sandbox) == ["app/dev-cli", "profile/get"]

@@ -156,7 +156,10 @@ def _web_login(ctx) -> None:
         ctx.err(f"Open this URL in a browser to log in:\n  {url}\n")
 
     ctx.note("Waiting for the browser login (up to 5 minutes)…")
-    result = browser_login(app_base_for(ctx.base_url), on_url=show_url)
+    result = browser_login(app_base_for(ctx.base_url), env=ctx.env, on_url=show_url)
+    key, _ = ctx.creds.get("api_key")
+    if key:
+        _confirm_owner(ctx, key, result["dev_jwt"])
     save_login(
         ctx,
         jwt=result["dev_jwt"],
@@ -165,6 +168,31 @@ def _web_login(ctx) -> None:
         refresh_expires_at=result.get("dev_refresh_token_expires_at"),
         alias=result.get("alias"),
     )
+
+
+def _confirm_owner(ctx, key: str, jwt: str) -> None:
+    """The browser's JWT must open the profile that lists this API key (by masked form):
+    a callback posted by another local process with someone else's JWT is refused."""
+    from andamio_cli import api
+    from andamio_cli.errors import NotFoundError
+    from andamio_cli.output import mask
+
+    ctx.remember(key, jwt)
+    refused = AuthError(
+        "the developer JWT from the browser login does not belong to the developer of this "
+        "profile's API key; nothing was stored",
+        hint="run `andamio login --web` again and finish it in your own browser; if you did "
+        "not start another login, another program on this machine answered the callback",
+    )
+    try:
+        profile = api.get_profile(ctx.gateway(), {"api_key": key, "bearer": jwt})
+    except (AuthError, NotFoundError) as exc:
+        refused.status, refused.code = exc.status, exc.code
+        raise refused from None
+    keys = profile.get("active_keys", [])
+    masks = {mask(k.get("api_key")) for k in keys if isinstance(k, dict)}
+    if mask(key) not in masks:
+        raise refused
 
 
 def run_login(

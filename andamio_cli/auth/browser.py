@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import shlex
+import socket
 import socketserver
+import subprocess
+import sys
 import threading
 import time
-import webbrowser
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, urlsplit
@@ -26,6 +30,11 @@ FIELDS = (
 KNOWN = frozenset(FIELDS) | {"state", "error"}
 MISSING = frozenset({"", "undefined", "null"})
 HINT = "run `andamio login --web` again, or use --with-token / --skey"
+CONNECTION_LIMIT = 10.0  # seconds one connection to the listener may stay open
+READ_TIMEOUT = 5.0  # seconds one read from a connection may wait
+# The child that opens the browser when BROWSER is not set: Python's webbrowser, in its own
+# process so that it gets a clean environment and is never waited for.
+_OPENER = "import sys, webbrowser\nsys.exit(0 if webbrowser.open(sys.argv[1]) else 1)"
 
 
 def app_base_for(api_base: str) -> str:
@@ -70,14 +79,38 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = False
+    request_queue_size = 128
 
     def __init__(self, origin: str) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.origin = origin
+        self.host = f"127.0.0.1:{self.server_port}"
         self.state: str | None = secrets.token_urlsafe(32)
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.outcome: dict | AndamioError | None = None
+        self.opened: dict[socket.socket, float] = {}
+
+    def process_request(self, request, client_address) -> None:
+        with self.lock:
+            self.opened[request] = time.monotonic()
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self.lock:
+            self.opened.pop(request, None)
+        super().shutdown_request(request)
+
+    def service_actions(self) -> None:
+        """Between polls: end connections that have been open longer than the limit."""
+        now = time.monotonic()
+        with self.lock:
+            stale = [s for s, since in self.opened.items() if now - since > CONNECTION_LIMIT]
+        for sock in stale:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def server_bind(self) -> None:
         """Bind without the reverse DNS lookup HTTPServer does."""
@@ -111,6 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Applies the listener rules to each request."""
 
     server: _Server
+    timeout = READ_TIMEOUT
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -145,6 +179,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._fail(404, "not found")
         return False
 
+    def _host_ok(self) -> bool:
+        """True only for `Host: 127.0.0.1:<port>` (no DNS rebinding); otherwise answer 403."""
+        if self.headers.get_all("Host") == [self.server.host]:
+            return True
+        self._fail(403, "host not allowed")
+        return False
+
     def _origin_ok(self, required: bool) -> bool:
         """True for the app's origin (or none, when allowed); otherwise answer 403."""
         origin = self.headers.get("Origin")
@@ -160,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         """CORS preflight for the app origin only."""
-        if not (self._path_ok() and self._origin_ok(required=True)):
+        if not (self._path_ok() and self._host_ok() and self._origin_ok(required=True)):
             return
         headers = [
             ("Access-Control-Allow-Methods", "POST, OPTIONS"),
@@ -173,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         """Validate the callback and, for the right state, record the outcome."""
-        if not (self._path_ok() and self._origin_ok(required=False)):
+        if not (self._path_ok() and self._host_ok() and self._origin_ok(required=False)):
             return
         if self.headers.get_content_type() != "application/json":
             return self._fail(415, "expected application/json")
@@ -215,14 +256,68 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.finish(outcome)
 
 
+def _clean_env(env: dict) -> dict:
+    """The environment for the browser: nothing of andamio's (no secret can leak into it)."""
+    return {k: v for k, v in env.items() if not k.upper().startswith("ANDAMIO_")}
+
+
+def _commands(url: str, env: dict) -> list[list[str]]:
+    """The commands to try, in order: BROWSER's (`%s` is the URL, else it is appended), else
+    Python's webbrowser in a child process."""
+    commands = []
+    for part in (env.get("BROWSER") or "").split(os.pathsep):
+        try:
+            args = shlex.split(part)
+        except ValueError:
+            continue
+        if args:
+            commands.append([a.replace("%s", url) for a in args] if "%s" in part else [*args, url])
+    return commands or [[sys.executable, "-c", _OPENER, url]]
+
+
+class _Launcher:
+    """Starts the browser commands one after another until one does not fail; never waits."""
+
+    def __init__(self, url: str, env: dict) -> None:
+        self.pending = _commands(url, env)
+        self.env = _clean_env(env)
+        self.process: subprocess.Popen | None = None
+        self._next()
+
+    def _next(self) -> None:
+        self.process = None
+        while self.pending and self.process is None:
+            try:
+                self.process = subprocess.Popen(
+                    self.pending.pop(0),
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except (OSError, ValueError):
+                continue
+
+    def failed(self) -> bool:
+        """True once every command has failed (exited non-zero or could not start)."""
+        while self.process is not None and self.process.poll() not in (None, 0):
+            self._next()
+        return self.process is None
+
+
 def browser_login(
     app_base: str,
     *,
+    env: dict | None = None,
     open_browser: Callable[[str], bool] | None = None,
     on_url: Callable[[str], None] = lambda url: None,
     timeout: float = 300.0,
 ) -> dict:
-    """Run the one-shot loopback listener and return the callback's success fields."""
+    """Run the one-shot loopback listener and return the callback's success fields.
+
+    The browser runs as its own process with a clean environment and is never waited for:
+    the time limit holds whatever it does."""
     deadline = time.monotonic() + timeout
     app_base = app_base.rstrip("/")
     origin = _origin(app_base)
@@ -237,14 +332,23 @@ def browser_login(
         thread.start()
         redirect = quote(f"http://127.0.0.1:{server.server_address[1]}/callback", safe="")
         url = f"{app_base}/auth/dev-cli?redirect_uri={redirect}&state={server.state}"
-        try:
-            opened = (open_browser or webbrowser.open)(url)
-        except Exception:
-            opened = False
-        if not opened:
+        launcher = None
+        if open_browser is not None:
+            try:
+                shown = not open_browser(url)
+            except Exception:
+                shown = True
+        else:
+            launcher = _Launcher(url, dict(os.environ if env is None else env))
+            shown = launcher.failed()
+        if shown:
             on_url(url)
-        if not server.done.wait(max(0.0, deadline - time.monotonic())):
-            raise AuthError(f"browser login timed out after {_span(timeout)}", hint=HINT)
+        while not server.done.wait(max(0.0, min(0.1, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                raise AuthError(f"browser login timed out after {_span(timeout)}", hint=HINT)
+            if not shown and launcher is not None and launcher.failed():
+                shown = True
+                on_url(url)
         outcome = server.outcome
         if isinstance(outcome, AndamioError):
             raise outcome
