@@ -212,7 +212,30 @@ class AppContext:
     def creds(self):
         from andamio_cli.credentials import Credentials
 
-        return Credentials(self.store(), self.profile, self.env)
+        return Credentials(self.store(), self.profile, self.env, guard=self.check_stored_url)
+
+    @property
+    def credentials_url(self) -> str:
+        """The base URL the profile's stored credentials belong to: the one recorded with them,
+        else (stored before URLs were recorded) the profile's base URL or network default."""
+        from andamio_cli.settings import NETWORKS
+
+        settings = self.profile_settings
+        url = settings.get("credentials_url") or settings.get("base_url")
+        return (url or NETWORKS[settings.get("network") or "preprod"]).rstrip("/")
+
+    def check_stored_url(self, consequence: str = "they were not sent") -> None:
+        """Refuse to use stored credentials with a base URL they do not belong to."""
+        from andamio_cli.errors import AuthError
+
+        if self.credentials_url != self.base_url:
+            raise AuthError(
+                f"the stored credentials of profile {self.profile} belong to "
+                f"{self.credentials_url}, not {self.base_url}; {consequence}",
+                hint=f"to log in for {self.base_url}, use another profile "
+                f"(`andamio --profile NAME login ...` with the same --network/--base-url), "
+                "or set ANDAMIO_API_KEY and ANDAMIO_DEV_JWT for it",
+            )
 
     @cached_property
     def network(self) -> str:

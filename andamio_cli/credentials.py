@@ -130,14 +130,18 @@ class FileStore:
 class Credentials:
     """Resolve each secret of one profile: environment first, then the store."""
 
-    def __init__(self, store: Store, profile: str, env: dict) -> None:
+    def __init__(
+        self, store: Store, profile: str, env: dict, guard: Callable[[], None] | None = None
+    ) -> None:
         self.store = store
         self.profile = profile
         self.env = env
+        self.guard = guard
         self._cache: dict[str, str | None] = {}
 
-    def get(self, secret: str) -> tuple[str | None, str]:
-        """Return (value, source) with source one of env, keyring, file, none."""
+    def get(self, secret: str, *, to_send: bool = True) -> tuple[str | None, str]:
+        """Return (value, source) with source one of env, keyring, file, none. A stored value
+        that is to be sent passes the guard first (it belongs to one base URL)."""
         from_env = self.env.get(ENV_VARS[secret], "").strip()
         if from_env:
             if secret in HEADER_SECRETS and not re.fullmatch(r"[\x21-\x7e]+", from_env):
@@ -148,6 +152,8 @@ class Credentials:
                 )
             return from_env, "env"
         value = self.stored(secret)
+        if value and to_send and self.guard is not None:
+            self.guard()
         return (value, self.store.name) if value else (None, "none")
 
     def stored(self, secret: str) -> str | None:

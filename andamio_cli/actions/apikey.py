@@ -158,6 +158,10 @@ def request(ctx, name: str, days: int | None, save: bool, api_flag: str | None) 
     api.check_key_name(name, 3, 100 if version == "v1" else 64)
     api.check_days(days)
     newkey.require_stdout(ctx)
+    if save:
+        from andamio_cli.actions.login import check_can_store
+
+        check_can_store(ctx)
     if version == "v1":
         reply = _v1_call(ctx, api.v1_request_key, name, days)
     else:

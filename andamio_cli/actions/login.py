@@ -65,7 +65,14 @@ def _save_api_key(ctx, key: str) -> None:
     if prefix and key.startswith(("ant_pp_", "ant_mn_")) and not key.startswith(prefix):
         ctx.warn(f"this key does not look like a {ctx.network} key (keys are network-specific)")
     ctx.creds.save("api_key", key)
-    ctx.settings.update(ctx.profile, store=ctx.creds.store.name, key_name=None, key_expires_at=None)
+    ctx.settings.update(
+        ctx.profile,
+        store=ctx.creds.store.name,
+        key_name=None,
+        key_id=None,
+        key_expires_at=None,
+        credentials_url=ctx.base_url,
+    )
 
 
 def _save_token(ctx, text: str) -> None:
@@ -217,6 +224,7 @@ def run_login(
         )
     ctx.base_url  # noqa: B018 - validate the URL before anything is stored
     ctx.store(insecure=insecure, interactive=interactive)
+    check_can_store(ctx)
     if with_key:
         _save_api_key(ctx, _read_stdin(ctx, "API key").strip())
     if with_token:
@@ -250,6 +258,23 @@ def _next_step_after_key(ctx) -> None:
         f"Next: log in as a developer with `{cli} login --web` (browser) or "
         f"`{cli} login --skey FILE --alias A --address ADDR`; key commands need a developer JWT."
     )
+
+
+def check_can_store(ctx) -> None:
+    """Credentials for this base URL may be stored in the profile: it holds none for another."""
+    from andamio_cli.credentials import SECRETS
+    from andamio_cli.errors import StoreUnavailableError
+
+    if ctx.credentials_url == ctx.base_url:
+        return
+    try:
+        holds = any(ctx.creds.stored(secret) for secret in SECRETS)
+    except StoreUnavailableError:
+        return  # nothing can be stored there anyway; storing will say so
+    if holds:
+        ctx.check_stored_url(
+            "credentials for both are not mixed in one profile; nothing was stored"
+        )
 
 
 def _remember_target(ctx) -> None:

@@ -31,7 +31,7 @@ def is_own_key(ctx, ref: str, creds: dict | None) -> bool:
     from andamio_cli.output import mask
 
     stored = ctx.creds.stored("api_key")
-    if not stored:
+    if not stored or ctx.credentials_url != ctx.base_url:
         return False
     is_id = bool(api.UUID_RE.fullmatch(ref))
     name, key_id = recorded_key(ctx)

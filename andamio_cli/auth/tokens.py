@@ -91,6 +91,7 @@ def save_login(
         "jwt_expires_at": iso(jwt_at),
         "refresh_token_expires_at": iso(refresh_at) if refresh_token else None,
         "store": ctx.creds.store.name,
+        "credentials_url": ctx.base_url,
     }
     if isinstance(alias, str) and alias:
         values["alias"] = alias
@@ -143,11 +144,14 @@ def refresh(ctx, *, force: bool) -> str:
         settings = ctx.profile_settings
         stored = ctx.creds.stored("dev_jwt")
         if not force and is_usable(stored, settings.get("jwt_expires_at")):
+            ctx.check_stored_url()
             ctx.remember(stored)
             return stored
         token, source = ctx.creds.get("refresh_token")
         if source == "env" and settings.get("refreshed_from") == _sha(token):
             token = ctx.creds.stored("refresh_token")
+            if token:
+                ctx.check_stored_url()
         if not token:
             raise NoDeveloperJwtError(
                 "no usable developer JWT and no refresh token", hint=LOGIN_HINT
