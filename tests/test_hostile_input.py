@@ -251,7 +251,10 @@ def test_hostile_base_url_is_refused_and_nothing_is_sent(cli, url):
 
 @pytest.mark.parametrize("url", GOOD_URLS)
 def test_allowed_base_url_gets_the_credentials(cli, url):
-    result, recorder = run(cli, [f"--base-url={url}", "apikey", "usage"])
+    # credentials from the environment go to the URL in use (stored ones only to their own)
+    result, recorder = run(
+        cli, [f"--base-url={url}", "apikey", "usage"], env=ENV_CREDS, creds=MemoryStore()
+    )
     assert result.exit_code == 0, result.stderr
     assert len(recorder.requests) == 1
     request = recorder.requests[0]
@@ -294,7 +297,9 @@ url_pieces = st.tuples(
 @SETTINGS
 @given(url=st.one_of(url_pieces.map(_url), st.text(max_size=60)))
 def test_credentials_only_ever_go_to_an_allowed_host(cli, url):
-    result, recorder = run(cli, [f"--base-url={url}", "apikey", "usage"])
+    result, recorder = run(
+        cli, [f"--base-url={url}", "apikey", "usage"], env=ENV_CREDS, creds=MemoryStore()
+    )
     assert_contract(result, recorder)  # every request's host is checked against the allow-list
     if not recorder.requests:
         assert result.exit_code == 4, result.stderr

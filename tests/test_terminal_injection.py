@@ -9,8 +9,8 @@ import pytest
 from conftest import API_KEY, DEV_JWT, MemoryStore
 from hostile_support import (
     AUTH,
-    DEV,
     COMMANDS,
+    DEV,
     GOOD,
     KEY_REPLY,
     NEW_JWT,

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shlex
 import socket
 import socketserver
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -32,9 +29,7 @@ MISSING = frozenset({"", "undefined", "null"})
 HINT = "run `andamio login --web` again, or use --with-token / --skey"
 CONNECTION_LIMIT = 10.0  # seconds one connection to the listener may stay open
 READ_TIMEOUT = 5.0  # seconds one read from a connection may wait
-# The child that opens the browser when BROWSER is not set: Python's webbrowser, in its own
-# process so that it gets a clean environment and is never waited for.
-_OPENER = "import sys, webbrowser\nsys.exit(0 if webbrowser.open(sys.argv[1]) else 1)"
+MAX_CONNECTIONS = 64  # open at once; beyond that the oldest is closed (one thread each)
 
 
 def app_base_for(api_base: str) -> str:
@@ -74,6 +69,14 @@ def _span(seconds: float) -> str:
     return f"{seconds:g} second" + ("s" if seconds != 1 else "")
 
 
+def _hang_up(sock: socket.socket) -> None:
+    """End a connection; its handler thread then finishes."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class _Server(ThreadingHTTPServer):
     """Loopback server holding the login's state and outcome."""
 
@@ -94,6 +97,11 @@ class _Server(ThreadingHTTPServer):
     def process_request(self, request, client_address) -> None:
         with self.lock:
             self.opened[request] = time.monotonic()
+            excess = list(self.opened)[: max(0, len(self.opened) - MAX_CONNECTIONS)]
+            for sock in excess:
+                del self.opened[sock]
+        for sock in excess:
+            _hang_up(sock)
         super().process_request(request, client_address)
 
     def shutdown_request(self, request) -> None:
@@ -106,11 +114,10 @@ class _Server(ThreadingHTTPServer):
         now = time.monotonic()
         with self.lock:
             stale = [s for s, since in self.opened.items() if now - since > CONNECTION_LIMIT]
+            for sock in stale:
+                del self.opened[sock]
         for sock in stale:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _hang_up(sock)
 
     def server_bind(self) -> None:
         """Bind without the reverse DNS lookup HTTPServer does."""
@@ -256,56 +263,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.finish(outcome)
 
 
-def _clean_env(env: dict) -> dict:
-    """The environment for the browser: nothing of andamio's (no secret can leak into it)."""
-    return {k: v for k, v in env.items() if not k.upper().startswith("ANDAMIO_")}
-
-
-def _commands(url: str, env: dict) -> list[list[str]]:
-    """The commands to try, in order: BROWSER's (`%s` is the URL, else it is appended), else
-    Python's webbrowser in a child process."""
-    commands = []
-    for part in (env.get("BROWSER") or "").split(os.pathsep):
-        try:
-            args = shlex.split(part)
-        except ValueError:
-            continue
-        if args:
-            commands.append([a.replace("%s", url) for a in args] if "%s" in part else [*args, url])
-    return commands or [[sys.executable, "-c", _OPENER, url]]
-
-
-class _Launcher:
-    """Starts the browser commands one after another until one does not fail; never waits."""
-
-    def __init__(self, url: str, env: dict) -> None:
-        self.pending = _commands(url, env)
-        self.env = _clean_env(env)
-        self.process: subprocess.Popen | None = None
-        self._next()
-
-    def _next(self) -> None:
-        self.process = None
-        while self.pending and self.process is None:
-            try:
-                self.process = subprocess.Popen(
-                    self.pending.pop(0),
-                    env=self.env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            except (OSError, ValueError):
-                continue
-
-    def failed(self) -> bool:
-        """True once every command has failed (exited non-zero or could not start)."""
-        while self.process is not None and self.process.poll() not in (None, 0):
-            self._next()
-        return self.process is None
-
-
 def browser_login(
     app_base: str,
     *,
@@ -339,7 +296,9 @@ def browser_login(
             except Exception:
                 shown = True
         else:
-            launcher = _Launcher(url, dict(os.environ if env is None else env))
+            from andamio_cli.auth.launch import Launcher
+
+            launcher = Launcher(url, dict(os.environ if env is None else env))
             shown = launcher.failed()
         if shown:
             on_url(url)
