@@ -10,7 +10,7 @@ import string
 
 import httpx
 import pytest
-from conftest import API_KEY, DEV_JWT
+from conftest import API_KEY, DEV_JWT, MemoryStore
 from hostile_support import (
     COMMANDS,
     SETTINGS,
