@@ -24,8 +24,9 @@ MAYBE_DONE = "may have reached the gateway"
 REQUIRED = os.environ.get("ANDAMIO_REQUIRE_REAL_KEYRING") == "1"
 
 
-def seed_file_store(config: str, sb) -> None:
-    """The sandbox developer's three secrets in a file store, and its key named in the settings."""
+def seed_file_store(config: str, sb, url: str | None = None) -> None:
+    """The sandbox developer's three secrets in a file store, and its key named in the settings,
+    recorded as belonging to `url` (the sandbox's by default), as `andamio login` records it."""
     store = FileStore(config)
     for secret, value in (
         ("api_key", sb.dev.api_key),
@@ -33,7 +34,9 @@ def seed_file_store(config: str, sb) -> None:
         ("refresh_token", sb.dev.refresh_token),
     ):
         store.set("default", secret, value)
-    Settings(config).update("default", store="file", key_name=SEED_KEY)
+    Settings(config).update(
+        "default", store="file", key_name=SEED_KEY, credentials_url=url or sb.url
+    )
 
 
 def snapshot(config) -> dict:

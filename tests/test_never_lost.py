@@ -72,7 +72,8 @@ ISSUERS = {
 def issue_with_failing_store(sandbox, tmp_path, failure: str, args: list):
     sandbox.rotate_mode = "new-key"
     config = str(tmp_path / "config")
-    Settings(config).update("default", key_name=SEED_KEY)  # the stored key is the one rotated
+    # the stored key is the one rotated, stored for this sandbox (as `andamio login` records it)
+    Settings(config).update("default", key_name=SEED_KEY, credentials_url=sandbox.url)
     FileStore(config).set("default", "api_key", "ant_pp_OLDSTOREDKEY0000000000000000000000")
     before = snapshot(config)
     extra, _ = STORE_FAILURES[failure]

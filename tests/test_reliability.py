@@ -168,14 +168,15 @@ def run_case(case: Case, root, evil_url: str) -> Outcome:
     work = root / case.id
     with Sandbox(port=0, workdir=str(work / "sandbox")) as sb:
         config = str(work / "config")
-        seed_file_store(config, sb)
+        base_url = {None: sb.url, REFUSED: f"http://127.0.0.1:{closed_port()}"}.get(
+            fault.base_url, fault.base_url
+        )
+        # stored for the URL the command uses (stored credentials go nowhere else)
+        seed_file_store(config, sb, url=base_url)
         before = snapshot(config)
         if fault.spec:
             spec = fault.spec.format(evil=evil_url)
             sb.add_faults(command.route, ",".join([spec] * case.repeats))
-        base_url = {None: sb.url, REFUSED: f"http://127.0.0.1:{closed_port()}"}.get(
-            fault.base_url, fault.base_url
-        )
         args = [
             a.format(skey=sb.dev.skey_path, alias=sb.dev.alias, address=sb.dev.address)
             for a in command.args

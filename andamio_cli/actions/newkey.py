@@ -28,14 +28,21 @@ def recorded_key(ctx) -> tuple[str | None, str | None]:
 def is_own_key(ctx, ref: str, creds: dict | None) -> bool:
     """Whether NAME_OR_ID is the profile's stored key: by the recorded name or id, else (with
     `creds`, one profile read) by the masked form of the stored secret in the key list."""
+    from andamio_cli.errors import StoreUnavailableError
     from andamio_cli.output import mask
 
-    stored = ctx.creds.stored("api_key")
-    if not stored or ctx.credentials_url != ctx.base_url:
+    if ctx.credentials_url != ctx.base_url:
         return False
     is_id = bool(api.UUID_RE.fullmatch(ref))
     name, key_id = recorded_key(ctx)
-    if ref == name or (is_id and key_id and ref.lower() == key_id.lower()):
+    recorded = ref == name or bool(is_id and key_id and ref.lower() == key_id.lower())
+    try:
+        stored = ctx.creds.stored("api_key")
+    except StoreUnavailableError:
+        return recorded  # storing the new secret will fail and say so; it is printed anyway
+    if not stored:
+        return False
+    if recorded:
         return True
     if (name and not is_id) or (key_id and is_id) or creds is None:
         return False
