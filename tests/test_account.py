@@ -325,6 +325,11 @@ def test_delete_is_never_retried_and_keeps_credentials_on_failure(
 
 
 def _tty_env(sb, tmp_path):
+    """The config dir of a profile whose stored credentials belong to the sandbox (as
+    `andamio login` records them: stored credentials are sent only to their own URL)."""
+    from andamio_cli.settings import Settings
+
+    Settings(str(tmp_path / "tty-config")).update("default", credentials_url=sb.url)
     return {"ANDAMIO_CONFIG_DIR": str(tmp_path / "tty-config")}
 
 
@@ -364,7 +369,7 @@ def test_delete_on_a_terminal_with_another_answer_changes_nothing(cli, sandbox, 
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.endswith(
-        "Type the alias (sandbox-dev) to confirm: Error: Cancelled; nothing was changed.\n"
+        "Type the alias (sandbox-dev) to confirm: Cancelled; nothing was changed.\n"
     )
     assert routes(sandbox) == [("GET", "profile/get")]
     assert sandbox.dev.user_id in sandbox.state.users

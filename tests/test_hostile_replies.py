@@ -8,6 +8,7 @@ import httpx
 from conftest import API_KEY, DEV_JWT
 from hostile_support import (
     COMMANDS,
+    DEV,
     GOOD,
     KEY_REPLY,
     PAYLOAD,
@@ -119,12 +120,18 @@ def test_any_gateway_reply_gives_a_contract_exit_and_inert_text(cli, command, st
         status = 500  # reads would sleep between retries; the retry path is tested elsewhere
     headers = [(b"content-type", ctype.encode("latin-1"))] if ctype else []
 
+    key_list = ("GET", f"{DEV}/profile/get")
+
     def reply(request):
+        if (request.method, request.url.path) == key_list and route != key_list:
+            # rotate and delete first read the key list (to know the profile's own key)
+            return httpx.Response(200, json=GOOD[key_list])
         return httpx.Response(status, headers=headers, content=body)
 
     result, recorder = run(cli, COMMANDS[command][0], reply)
     assert_contract(result, recorder)
-    assert len(recorder.requests) == 1
+    assert [(r.method, r.url.path) for r in recorder.requests][-1:] == [route]
+    assert len([r for r in recorder.requests if (r.method, r.url.path) == route]) == 1
     assert_inert(result.stdout, "stdout")
     if result.exit_code != 0 or command not in ("request", "rotate", "refresh"):
         assert_inert(result.stderr, "stderr")

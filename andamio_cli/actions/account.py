@@ -7,7 +7,13 @@ import time
 
 from andamio_cli import api
 from andamio_cli.actions.apikey import _developer_creds
-from andamio_cli.errors import AndamioError, ConflictError, InvalidInputError, RateLimitedError
+from andamio_cli.errors import (
+    AndamioError,
+    CancelledError,
+    ConflictError,
+    InvalidInputError,
+    RateLimitedError,
+)
 from andamio_cli.times import iso, parse_time, span
 
 
@@ -144,7 +150,7 @@ def delete(ctx, yes: bool) -> None:
             f"and logins; the stored credentials of profile {ctx.profile} are removed too.\n"
         )
         if ctx.ask(f"Type the alias ({inert(alias)}) to confirm:") != alias:
-            raise AndamioError("Cancelled; nothing was changed.")
+            raise CancelledError("Cancelled; nothing was changed.")
     reply = api.delete_account(ctx.gateway(), creds)
     try:
         removed = _forget_stored(ctx)
