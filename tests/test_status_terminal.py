@@ -198,7 +198,12 @@ def test_ctrl_c_at_the_key_prompt_ends_its_line_before_interrupted(logged_in, ru
 
 
 def test_ctrl_c_at_a_confirmation_ends_its_line_before_interrupted(logged_in):
-    question = "Delete key old-key? This cannot be undone. [y/N]: "
+    from andamio_cli.settings import Settings
+
+    # the stored key's name is recorded (as `request --save` does): the question comes at once,
+    # with no read of the key list to tell whether old-key is the profile's own key
+    Settings(logged_in["ANDAMIO_CONFIG_DIR"]).update("default", key_name="ci-key")
+    question = "Delete key old-key? It stops working at once; this cannot be undone. [y/N]: "
     code, screen, stdout = on_terminal(
         ["apikey", "delete", "old-key"], logged_in, script=[(question, b"\x03")], stdout_tty=False
     )
