@@ -293,8 +293,9 @@ def test_an_unsafe_character_in_a_credential_variable_is_refused(tmp_path, varia
 def test_a_stored_key_with_a_newline_is_refused_before_sending(tmp_path):
     config = str(tmp_path / "config")
     FileStore(config).set("default", "api_key", API_KEY[:20] + "\n" + API_KEY[20:])
-    Settings(config).update("default", store="file")
     with HostileServer(fixed(b"{}")) as server:
+        # stored for this server, as `andamio login` records it (stored keys go nowhere else)
+        Settings(config).update("default", store="file", credentials_url=server.url)
         run = andamio(tmp_path, server.url, USAGE, ANDAMIO_API_KEY=None)
     assert_clean_error(run, 4, "X-API-Key header")
     assert server.requests == []
