@@ -61,13 +61,15 @@ BAD_REPLIES = {
 }
 
 
-def seed(tmp_path, *, jwt: str = DEV_JWT) -> str:
-    """A file store holding an API key, a JWT and a refresh token; returns the config dir."""
+def seed(tmp_path, url: str, *, jwt: str = DEV_JWT) -> str:
+    """A file store holding an API key, a JWT and a refresh token for `url`; the config dir."""
     config = str(tmp_path / "config")
     store = FileStore(config)
     for secret, value in (("api_key", API_KEY), ("dev_jwt", jwt), ("refresh_token", OLD_REFRESH)):
         store.set("default", secret, value)
-    Settings(config).update("default", store="file", jwt_expires_at="2099-01-01T00:00:00Z")
+    Settings(config).update(
+        "default", store="file", jwt_expires_at="2099-01-01T00:00:00Z", credentials_url=url
+    )
     return config
 
 
@@ -85,9 +87,9 @@ def no_env_secrets() -> dict:
 
 @pytest.mark.parametrize("name", BAD_REPLIES)
 def test_a_bad_refresh_reply_stores_nothing_and_keeps_the_old_credentials(tmp_path, name):
-    config = seed(tmp_path)
-    before = snapshot(config)
     with HostileServer(fixed(BAD_REPLIES[name])) as server:
+        config = seed(tmp_path, server.url)
+        before = snapshot(config)
         run = andamio(tmp_path, server.url, ["refresh"], **no_env_secrets())
     assert_clean_error(run, 1, "HTTP 200, application/json")
     assert snapshot(config) == before
@@ -102,11 +104,11 @@ def test_a_bad_refresh_reply_stores_nothing_and_keeps_the_old_credentials(tmp_pa
 )
 def test_a_bad_refresh_before_a_call_stores_nothing_and_sends_nothing_more(tmp_path, name):
     expired = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSIsImV4cCI6MTAwMDAwMDAwMH0.c2lnbmF0dXJlLXg"
-    config = seed(tmp_path, jwt=expired)
-    Settings(config).update("default", jwt_expires_at="2001-09-09T01:46:40Z")
-    before = snapshot(config)
     routes = {"/token/refresh": fixed(BAD_REPLIES[name])}
     with HostileServer(by_path(routes)) as server:
+        config = seed(tmp_path, server.url, jwt=expired)
+        Settings(config).update("default", jwt_expires_at="2001-09-09T01:46:40Z")
+        before = snapshot(config)
         run = andamio(tmp_path, server.url, ["apikey", "usage"], **no_env_secrets())
     assert_clean_error(run, 1, "HTTP 200, application/json")
     assert snapshot(config) == before
@@ -114,8 +116,8 @@ def test_a_bad_refresh_before_a_call_stores_nothing_and_sends_nothing_more(tmp_p
 
 
 def test_a_good_refresh_reply_is_stored_and_carried_the_api_key(tmp_path):
-    config = seed(tmp_path)
     with HostileServer(fixed(json.dumps(GOOD).encode())) as server:
+        config = seed(tmp_path, server.url)
         run = andamio(tmp_path, server.url, ["refresh", "--json"], **no_env_secrets())
     assert run.code == 0, run.stderr
     assert run.stderr == ""
@@ -127,8 +129,6 @@ def test_a_good_refresh_reply_is_stored_and_carried_the_api_key(tmp_path):
 
 @pytest.mark.parametrize("name", ["jwt.expires_at in epoch milliseconds", "jwt.token empty"])
 def test_a_bad_wallet_login_reply_stores_nothing(tmp_path, name):
-    config = seed(tmp_path)
-    before = snapshot(config)
     session = {"session_id": "s1", "nonce": "n" * 32, "expires_at": "2099-01-01T00:00:00Z"}
     routes = {
         "/login/session": fixed(json.dumps(session).encode()),
@@ -138,6 +138,8 @@ def test_a_bad_wallet_login_reply_stores_nothing(tmp_path, name):
         Sandbox(port=0, workdir=str(tmp_path / "wallet")) as sb,
         HostileServer(by_path(routes)) as server,
     ):
+        config = seed(tmp_path, server.url)
+        before = snapshot(config)
         dev = sb.dev
         args = ["login", "--skey", dev.skey_path, "--alias", dev.alias, "--address", dev.address]
         run = andamio(tmp_path, server.url, args, **no_env_secrets())
@@ -158,7 +160,7 @@ def test_refresh_against_the_sandbox_carries_x_api_key_and_works(tmp_path, from_
         store.set("default", "refresh_token", sb.dev.refresh_token)
         if not from_env:
             store.set("default", "api_key", sb.dev.api_key)
-        Settings(config).update("default", store="file")
+        Settings(config).update("default", store="file", credentials_url=sb.url)
         env = {"ANDAMIO_API_KEY": sb.dev.api_key if from_env else None, "ANDAMIO_DEV_JWT": None}
         run = andamio(tmp_path, sb.url, ["refresh", "--json"], **env)
         assert run.code == 0, run.stderr
