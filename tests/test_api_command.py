@@ -9,6 +9,7 @@ import pytest
 from conftest import MemoryStore
 
 from andamio_cli.app import hoist_global_options
+from andamio_cli.settings import Settings
 
 DEV = "/api/v2/apikey/developer/"
 AUTH = "/api/v2/auth/developer/"
@@ -216,6 +217,7 @@ def test_debug_trace_is_redacted(sandbox, run_andamio):
 def test_on_a_terminal_json_is_pretty_printed_and_inert(cli, sandbox, tmp_path):
     store = MemoryStore(api_key=sandbox.dev.api_key, dev_jwt=sandbox.dev.jwt)
     env = {"ANDAMIO_CONFIG_DIR": str(tmp_path / "tty")}
+    Settings(env["ANDAMIO_CONFIG_DIR"]).update("default", credentials_url=sandbox.url)
     args = ["--base-url", sandbox.url, "api", AUTH + "email-status"]
     result = cli(args, env=env, store=store, tty=True)
     assert result.exit_code == 0, result.stderr
@@ -239,6 +241,7 @@ def test_on_a_terminal_other_bodies_are_inert(cli, sandbox, tmp_path):
     sandbox.add_faults("usage/get", "502-html")
     store = MemoryStore(api_key=sandbox.dev.api_key, dev_jwt=sandbox.dev.jwt)
     env = {"ANDAMIO_CONFIG_DIR": str(tmp_path / "tty")}
+    Settings(env["ANDAMIO_CONFIG_DIR"]).update("default", credentials_url=sandbox.url)
     result = cli(
         ["--base-url", sandbox.url, "api", "-X", "POST", DEV + "usage/get"],
         env=env,
