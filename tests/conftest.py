@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -155,6 +156,18 @@ def sb(tmp_path):
     with Sandbox(workdir=tmp_path) as sandbox:
         yield sandbox
     assert sandbox.errors == []
+
+
+@pytest.fixture
+def sigint():
+    """Ctrl-C as on a terminal: KeyboardInterrupt here, the default action in child processes.
+
+    A suite started in the background (`cmd &` in a script, nohup) inherits SIGINT ignored; then
+    `_thread.interrupt_main()` does nothing and every child process ignores SIGINT as well.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def andamio_command() -> list[str]:

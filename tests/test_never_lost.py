@@ -154,16 +154,20 @@ def test_unusable_config_dir_fails_before_anything_is_issued(sandbox, tmp_path):
     ],
     ids=["request-save", "refresh", "usage"],
 )
-def test_ctrl_c_during_a_request_exits_130_and_changes_nothing(sandbox, tmp_path, args, route):
+def test_ctrl_c_during_a_request_exits_130_and_changes_nothing(
+    sandbox, tmp_path, sigint, args, route
+):
     config = str(tmp_path / "config")
     seed_file_store(config, sandbox)
     before = snapshot(config)
-    sandbox.add_faults(route, "delay=20")
+    # The reply (and the CLI's own timeout) must come long after the SIGINT, however slow the
+    # machine: the signal always lands while the request is in flight.
+    sandbox.add_faults(route, "delay=300")
     env = clean_env(
         ANDAMIO_CONFIG_DIR=config, ANDAMIO_CREDENTIAL_STORE="file", ANDAMIO_BASE_URL=sandbox.url
     )
     proc = subprocess.Popen(
-        andamio_command() + args,
+        andamio_command() + ["--timeout", "300"] + args,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -171,12 +175,12 @@ def test_ctrl_c_during_a_request_exits_130_and_changes_nothing(sandbox, tmp_path
         text=True,
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 120  # start-up on a loaded machine
         while route not in [r.route for r in sandbox.requests]:
             assert time.monotonic() < deadline and proc.poll() is None, "the request never came"
             time.sleep(0.02)
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=20)
+        stdout, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -191,7 +191,7 @@ def test_unknown_route_wrong_method_and_request_log(sb):
     assert ("X-API-Key", sb.dev.api_key) in rec.headers
 
 
-def test_run_prints_exports_and_stops_on_ctrl_c(tmp_path):
+def test_run_prints_exports_and_stops_on_ctrl_c(tmp_path, sigint):
     err, seen = io.StringIO(), {}
 
     def poke():
