@@ -36,6 +36,15 @@ def test_request_prints_raw_key_only_on_stdout(sandbox, run_andamio):
     assert request.json == {"api_key_name": "e2e-key"}
 
 
+def test_new_key_note_writes_booleans_as_json_does(sandbox, run_andamio):
+    result = run_andamio(["apikey", "request", "note-key"], env=creds_env(sandbox))
+    assert result.returncode == 0, result.stderr
+    note = next(line for line in result.stderr.splitlines() if line.startswith("New key ("))
+    assert note.startswith("New key (name=note-key, created_at=")
+    assert note.endswith(", is_active=true).")
+    assert "True" not in result.stderr
+
+
 def test_login_store_and_use_with_file_store(sandbox, run_andamio, tmp_path):
     env = {"ANDAMIO_BASE_URL": sandbox.url}
     assert run_andamio(["login", "--with-key"], env=env, stdin=sandbox.dev.api_key).returncode == 0

@@ -7,10 +7,7 @@ import re
 from andamio_cli.errors import (
     AndamioError,
     AuthError,
-    ConflictError,
     InvalidInputError,
-    NotFoundError,
-    RateLimitedError,
     StoreUnavailableError,
 )
 
@@ -18,15 +15,6 @@ MAX_INPUT = 1024 * 1024
 JWT_PREFIXES = ("/api/v2/apikey/developer/", "/api/v2/auth/developer/")
 _PATH = re.compile(r"/[\x21-\x7e]*")
 _METHOD = re.compile(r"[A-Za-z]{1,16}")
-STATUS_ERRORS: dict[int, type[AndamioError]] = {
-    400: InvalidInputError,
-    401: AuthError,
-    403: AuthError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: InvalidInputError,
-    429: RateLimitedError,
-}
 PATH_HINT = (
     "give a path such as /api/v2/apikey/developer/usage/get; --network or --base-url pick the host"
 )
@@ -151,7 +139,7 @@ def _show_body(ctx, content: bytes) -> None:
 
 def call(ctx, path: str, method: str | None, fields: list[str], source: str | None, head: bool):
     """Validate everything, send one request (GET retried), print the reply, exit by status."""
-    from andamio_cli.gateway_errors import error_from_response
+    from andamio_cli.gateway_errors import STATUS_ERRORS, error_from_response
 
     check_path(path)
     if method is not None and not _METHOD.fullmatch(method):

@@ -125,7 +125,7 @@ def _api_key_for_login(ctx) -> str:
 def _wallet_login(ctx, skey, alias: str, address: str) -> None:
     from andamio_cli import api
     from andamio_cli.auth import wallet
-    from andamio_cli.auth.tokens import save_login
+    from andamio_cli.auth.tokens import save_token_reply
     from andamio_cli.times import parse_time
 
     wallet.validate_alias(alias)
@@ -145,14 +145,7 @@ def _wallet_login(ctx, skey, alias: str, address: str) -> None:
             hint="run the same `andamio login --skey` command again",
         )
     reply = api.login_complete(gw, key, session["session_id"], signature)
-    save_login(
-        ctx,
-        jwt=reply["jwt"]["token"],
-        jwt_expires_at=reply["jwt"].get("expires_at"),
-        refresh_token=reply["refresh_token"]["token"],
-        refresh_expires_at=reply["refresh_token"].get("expires_at"),
-        alias=reply.get("alias") if isinstance(reply.get("alias"), str) else alias,
-    )
+    save_token_reply(ctx, reply, alias)
 
 
 def _web_login(ctx) -> None:

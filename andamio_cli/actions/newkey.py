@@ -155,7 +155,11 @@ def emit_new_key(ctx, reply: dict, *, store: bool, rotated_own: bool = False) ->
         failure.message = f"the new key was printed above but NOT saved: {failure.message}"
         failure.hint = "copy it now; then store it with `andamio login --with-key`"
         raise failure
-    details = ", ".join(f"{k}={reply[k]}" for k in KEY_FIELDS if reply.get(k) is not None)
+    details = ", ".join(
+        f"{k}={str(reply[k]).lower() if isinstance(reply[k], bool) else reply[k]}"
+        for k in KEY_FIELDS
+        if reply.get(k) is not None
+    )
     ctx.note(f"New key ({details}).")
     if not store:
         ctx.note("This key is shown once: store it now.")

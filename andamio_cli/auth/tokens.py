@@ -105,6 +105,18 @@ def save_login(
     ctx.settings.update(ctx.profile, **values)
 
 
+def save_token_reply(ctx, reply: dict, alias: str | None = None) -> None:
+    """Store a checked login/complete or token/refresh reply (its alias beats `alias`)."""
+    save_login(
+        ctx,
+        jwt=reply["jwt"]["token"],
+        jwt_expires_at=reply["jwt"].get("expires_at"),
+        refresh_token=reply["refresh_token"]["token"],
+        refresh_expires_at=reply["refresh_token"].get("expires_at"),
+        alias=reply.get("alias") if isinstance(reply.get("alias"), str) else alias,
+    )
+
+
 def clear_developer(ctx) -> bool:
     """Forget the developer JWT and refresh token (not the API key)."""
     removed = ctx.creds.forget("dev_jwt")
@@ -169,13 +181,6 @@ def refresh(ctx, *, force: bool) -> str:
                 status=exc.status,
                 code=exc.code,
             ) from None
-        save_login(
-            ctx,
-            jwt=reply["jwt"]["token"],
-            jwt_expires_at=reply["jwt"].get("expires_at"),
-            refresh_token=reply["refresh_token"]["token"],
-            refresh_expires_at=reply["refresh_token"].get("expires_at"),
-            alias=reply.get("alias") if isinstance(reply.get("alias"), str) else None,
-        )
+        save_token_reply(ctx, reply)
         ctx.settings.update(ctx.profile, refreshed_from=_sha(token))
         return reply["jwt"]["token"]
