@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import API_KEY, DEV_JWT, MemoryStore
 
-from andamio_cli.app import hoist_global_options
+from andamio_cli.argv import hoist_global_options
 from andamio_cli.credentials import FileStore
 from andamio_cli.settings import Settings
 

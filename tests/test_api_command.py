@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import MemoryStore
 
-from andamio_cli.app import hoist_global_options
+from andamio_cli.argv import hoist_global_options
 from andamio_cli.settings import Settings
 
 DEV = "/api/v2/apikey/developer/"

@@ -14,8 +14,9 @@ import pytest
 import typer
 import typer.main
 
-from andamio_cli.app import COMPLETION_FILES as FILES
-from andamio_cli.app import SHELLS, build_app, main
+from andamio_cli.app import build_app, main
+from andamio_cli.argv import COMPLETION_FILES as FILES
+from andamio_cli.argv import SHELLS
 from andamio_cli.completion_gen import model, render
 
 COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"

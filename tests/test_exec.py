@@ -12,7 +12,7 @@ import time
 import pytest
 from conftest import andamio_command, e2e_env
 
-from andamio_cli.app import hoist_global_options
+from andamio_cli.argv import hoist_global_options
 
 VARS = ("ANDAMIO_API_KEY", "ANDAMIO_DEV_JWT", "ANDAMIO_BASE_URL", "EXEC_MARKER")
 # report: print env and argv as JSON; exit N; kill SIG (itself); wait: write "ready" to

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from andamio_cli.app import GLOBAL_OPTIONS, build_app, hoist_global_options
+from andamio_cli.app import build_app
+from andamio_cli.argv import GLOBAL_OPTIONS, hoist_global_options
 
 
 def root_options() -> dict[str, bool]:

@@ -10,7 +10,8 @@ import sys
 import pytest
 from conftest import clean_env
 
-from andamio_cli.app import _packaged, main, render_root_help
+from andamio_cli.app import main, render_root_help
+from andamio_cli.argv import _packaged
 
 
 def test_packaged_help_is_current():
