@@ -126,19 +126,16 @@ class AppContext:
 
     def confirm(self, question: str) -> bool:
         """Ask yes/no on stderr; anything but y/yes is no."""
-        try:  # the prompt too: Ctrl-C may land as soon as it is shown
-            self.stderr.write(f"{question} [y/N]: ")
-            self.stderr.flush()
-            answer = self.stdin.readline()
-        except KeyboardInterrupt:
-            self._end_prompt_line()
-            raise
-        return answer.strip().lower() in ("y", "yes")
+        return self._read_answer(f"{question} [y/N]: ").lower() in ("y", "yes")
 
     def ask(self, question: str) -> str:
         """Ask for a line of visible text on stderr; the answer without surrounding spaces."""
+        return self._read_answer(f"{question} ")
+
+    def _read_answer(self, prompt: str) -> str:
+        """Show the prompt on stderr and read one line from stdin, stripped."""
         try:  # the prompt too: Ctrl-C may land as soon as it is shown
-            self.stderr.write(f"{question} ")
+            self.stderr.write(prompt)
             self.stderr.flush()
             answer = self.stdin.readline()
         except KeyboardInterrupt:

@@ -76,16 +76,10 @@ def _read_input(ctx, source: str) -> bytes:
 
 def _credentials(ctx, path: str) -> dict[str, str]:
     """X-API-Key always; the developer JWT (refreshed if expired) on developer routes."""
+    from andamio_cli.actions.apikey import require_api_key
     from andamio_cli.auth.tokens import developer_jwt
 
-    key, _ = ctx.creds.get("api_key")
-    if not key:
-        raise AuthError(
-            f"no API key for profile {ctx.profile}",
-            hint="set ANDAMIO_API_KEY, or run `andamio login --with-key`",
-        )
-    ctx.remember(key)
-    headers = {"X-API-Key": key}
+    headers = {"X-API-Key": require_api_key(ctx)}
     route = path.split("?", 1)[0]
     if route.startswith(JWT_PREFIXES):
         try:
