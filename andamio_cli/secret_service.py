@@ -1,10 +1,16 @@
-"""The freedesktop Secret Service (gnome-keyring, KeePassXC, ...) spoken to directly.
+"""The freedesktop Secret Service (gnome-keyring, KeePassXC, ...) spoken to directly over D-Bus.
 
 `import keyring` costs more than the lookup itself (its backend discovery imports every
-backend, and keyring.backend pulls in urllib.request, http.client and email). On Linux, when
-the user chose no backend, keyring would pick its SecretService backend anyway; this talks to
-the same service with the same item attributes, so keyring and andamio read each other's
-entries. One D-Bus connection and one session per process.
+backend, and keyring.backend pulls in urllib.request, http.client and email), and keyring's
+SecretService backend goes through `secretstorage`, which imports `cryptography` for an
+encrypted session. On Linux, when the user chose no backend, keyring would pick that backend
+anyway; this talks to the same service with the same item attributes through `jeepney` (pure
+Python), so keyring and andamio read each other's entries.
+
+The session is "plain", as in go-keyring (which `gh` uses): the secret crosses the user's own
+session-bus socket unencrypted. Any process of the same user that could watch that bus could
+also ask the Secret Service for the secret itself, so an encrypted session guards against
+nothing here that the bus does not. One D-Bus connection and one session per process.
 """
 
 from __future__ import annotations
@@ -13,6 +19,20 @@ from typing import Any
 
 # The attributes and label keyring's SecretService backend uses (keyring.backends.SecretService).
 APPLICATION = "Python keyring library"
+
+BUS_NAME = "org.freedesktop.secrets"
+SERVICE_PATH = "/org/freedesktop/secrets"
+SERVICE = "org.freedesktop.Secret.Service"
+COLLECTION = "org.freedesktop.Secret.Collection"
+ITEM = "org.freedesktop.Secret.Item"
+PROMPT = "org.freedesktop.Secret.Prompt"
+NO_OBJECT = "/"  # "no prompt needed" and "no such alias"
+# The bus's answers that mean nobody provides the Secret Service here.
+ABSENT = (
+    "org.freedesktop.DBus.Error.ServiceUnknown",
+    "org.freedesktop.DBus.Error.NameHasNoOwner",
+    "org.freedesktop.DBus.Error.Spawn.ServiceNotFound",
+)
 
 
 class Unreachable(Exception):
@@ -23,6 +43,10 @@ class KeyringLocked(Exception):
     """The collection stayed locked (the unlock prompt was dismissed)."""
 
 
+class SecretServiceError(Exception):
+    """The Secret Service answered a call with a D-Bus error."""
+
+
 class SecretServiceVault:
     """Read and write keyring-compatible items of one service on the Secret Service."""
 
@@ -31,75 +55,125 @@ class SecretServiceVault:
     def __init__(self, service: str) -> None:
         self.service = service
         self._conn: Any = None
-        self._collection: Any = None
-        self._session: Any = None
+        self._session = ""
+        self._collection: str | None = None  # the default collection's path, once known
 
     def connect(self) -> None:
-        """Connect, find the default collection and unlock it (raises Unreachable)."""
-        self._open()
+        """Connect and open a session (raises Unreachable when there is no Secret Service)."""
+        if self._conn is not None:
+            return
+        from jeepney.io.blocking import open_dbus_connection
 
-    def _open(self) -> Any:
-        if self._collection is not None:
-            return self._collection
         try:
-            import secretstorage
-        except ImportError as exc:
-            raise Unreachable(f"secretstorage is not installed ({exc})") from None
+            conn = open_dbus_connection(bus="SESSION")
+        except (KeyError, OSError, ValueError) as exc:  # no address, no socket, bad address
+            raise Unreachable(f"no D-Bus session bus ({exc.__class__.__name__})") from None
+        self._conn = conn
         try:
-            conn = secretstorage.dbus_init()
-        except secretstorage.SecretServiceNotAvailableException as exc:
-            raise Unreachable(str(exc)) from None
-        try:
-            if not secretstorage.check_service_availability(conn):
-                raise Unreachable("the Secret Service is neither running nor activatable")
-            collection = secretstorage.get_default_collection(conn)
-            if collection.is_locked():
-                collection.unlock()
-                if collection.is_locked():
-                    raise KeyringLocked("the keyring collection is locked")
-        except BaseException:
+            _, self._session = self._service("OpenSession", "sv", ("plain", ("s", "")))
+        except SecretServiceError as exc:
             conn.close()
+            self._conn = None
+            if str(exc).split(":")[0] in ABSENT:
+                raise Unreachable(str(exc)) from None
             raise
-        self._conn, self._collection = conn, collection
+
+    def _call(
+        self, path: str, interface: str, method: str, signature: str = "", body: tuple = ()
+    ) -> tuple:
+        from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call
+
+        address = DBusAddress(path, bus_name=BUS_NAME, interface=interface)
+        reply = self._conn.send_and_get_reply(new_method_call(address, method, signature, body))
+        if reply.header.message_type == MessageType.error:
+            detail = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
+            name = reply.header.fields.get(HeaderFields.error_name, "D-Bus error")
+            raise SecretServiceError(f"{name}: {detail}" if detail else name)
+        return reply.body
+
+    def _prompt(self, prompt: str) -> Any:
+        """Show the service's prompt (an unlock dialog, ...) and wait for the answer.
+
+        Returns the prompt's result; raises KeyringLocked when the user dismissed it."""
+        if prompt == NO_OBJECT:
+            return None
+        from jeepney import MatchRule
+        from jeepney.bus_messages import message_bus
+
+        rule = MatchRule(type="signal", interface=PROMPT, member="Completed", path=prompt)
+        with self._conn.filter(rule) as signals:
+            self._conn.send_and_get_reply(message_bus.AddMatch(rule))
+            self._call(prompt, PROMPT, "Prompt", "s", ("",))
+            dismissed, (_, result) = self._conn.recv_until_filtered(signals).body
+        if dismissed:
+            raise KeyringLocked("the keyring prompt was dismissed")
+        return result
+
+    def _service(self, method: str, signature: str = "", body: tuple = ()) -> tuple:
+        return self._call(SERVICE_PATH, SERVICE, method, signature, body)
+
+    def _unlocked(self, collection: str) -> str:
+        """Unlock `collection` (the service may prompt) and remember it as the one to use."""
+        unlocked, prompt = self._service("Unlock", "ao", ([collection],))
+        if collection not in unlocked and collection not in (self._prompt(prompt) or ()):
+            raise KeyringLocked("the keyring collection is locked")
+        self._collection = collection
         return collection
 
-    def _find(self, username: str) -> Any:
-        collection = self._open()
-        for item in collection.search_items({"username": username, "service": self.service}):
-            return item
-        return None
+    def _default_collection(self) -> str | None:
+        """The default collection's path, unlocked; None when the service has none."""
+        if self._collection is None:
+            self.connect()
+            (path,) = self._service("ReadAlias", "s", ("default",))
+            if path != NO_OBJECT:
+                self._unlocked(path)
+        return self._collection
 
-    def _secret(self, item: Any) -> str:
-        if item.is_locked():
-            item.unlock()
-            if item.is_locked():
-                raise KeyringLocked("the keyring item is locked")
-        if self._session is None:
-            from secretstorage.util import open_session
+    def _writable_collection(self) -> str:
+        """The default collection, created (the service may prompt) when there is none yet."""
+        existing = self._default_collection()
+        if existing is not None:
+            return existing
+        label = {f"{COLLECTION}.Label": ("s", "Default")}
+        path, prompt = self._service("CreateCollection", "a{sv}s", (label, "default"))
+        return self._unlocked(self._prompt(prompt) if path == NO_OBJECT else path)
 
-            self._session = open_session(self._conn)
-        item.session = self._session
-        return item.get_secret().decode("utf-8")
+    def _find(self, username: str) -> str | None:
+        """The item for `username` in the default collection, or None."""
+        collection = self._default_collection()
+        if collection is None:
+            return None
+        attributes = {"username": username, "service": self.service}
+        (items,) = self._call(collection, COLLECTION, "SearchItems", "a{ss}", (attributes,))
+        return items[0] if items else None
 
     def get(self, username: str) -> str | None:
         """The secret stored for `username`, or None."""
         item = self._find(username)
-        return None if item is None else self._secret(item)
+        if item is None:
+            return None
+        ((_, _, value, _),) = self._call(item, ITEM, "GetSecret", "o", (self._session,))
+        return bytes(value).decode("utf-8")
 
     def set(self, username: str, value: str) -> None:
         """Create or replace the item for `username`."""
-        collection = self._open()
-        if self._session is not None:
-            collection.session = self._session
+        collection = self._writable_collection()
         attributes = {"application": APPLICATION, "service": self.service, "username": username}
-        label = f"Password for '{username}' on '{self.service}'"
-        collection.create_item(label, attributes, value.encode("utf-8"), replace=True)
-        self._session = collection.session
+        properties = {
+            f"{ITEM}.Label": ("s", f"Password for '{username}' on '{self.service}'"),
+            f"{ITEM}.Attributes": ("a{ss}", attributes),
+        }
+        secret = (self._session, b"", value.encode("utf-8"), "text/plain")
+        _, prompt = self._call(
+            collection, COLLECTION, "CreateItem", "a{sv}(oayays)b", (properties, secret, True)
+        )
+        self._prompt(prompt)
 
     def delete(self, username: str) -> bool:
         """Remove the item for `username`; False when there was none."""
         item = self._find(username)
         if item is None:
             return False
-        item.delete()
+        (prompt,) = self._call(item, ITEM, "Delete")
+        self._prompt(prompt)
         return True
