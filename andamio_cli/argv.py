@@ -65,6 +65,22 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
+def first_word(args: list[str]) -> str | None:
+    """The subcommand of hoisted `args`: the first word that is not a global option or the
+    value of one (None when an option comes first, or nothing does)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+        if name in GLOBAL_OPTIONS:
+            i += 2 if GLOBAL_OPTIONS[name] and "=" not in arg else 1
+        elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
+            i += 1
+        else:
+            return None if arg.startswith("-") else arg
+    return None
+
+
 def _packaged(name: str) -> str | None:
     """A generated file shipped in the package (or, in a source tree, at the repo root)."""
     here = os.path.dirname(os.path.abspath(__file__))

@@ -25,6 +25,8 @@ class Shell(str, Enum):
 
 def completion(ctx: typer.Context, shell: Shell = typer.Argument(..., help="Shell.")) -> None:
     """Print a completion script for bash, zsh, fish or powershell."""
+    from andamio_cli.app import build_command
     from andamio_cli.completion_gen import render
 
-    ctx.obj.stdout.write(render(shell.value, ctx.find_root().command))
+    # The whole tree: main() built only this command.
+    ctx.obj.stdout.write(render(shell.value, build_command()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -202,6 +203,7 @@ class Sandbox:
 
     def serve_forever(self) -> None:
         """Serve in the foreground until interrupted."""
+        gc.enable()  # main() pauses the collector for start-up; a server runs for hours
         self._bind().serve_forever(poll_interval=0.2)
 
     def stop(self) -> None:
