@@ -27,6 +27,7 @@ COLLECTION = "org.freedesktop.Secret.Collection"
 ITEM = "org.freedesktop.Secret.Item"
 PROMPT = "org.freedesktop.Secret.Prompt"
 NO_OBJECT = "/"  # "no prompt needed" and "no such alias"
+IS_LOCKED = "org.freedesktop.Secret.Error.IsLocked"
 # The bus's answers that mean nobody provides the Secret Service here.
 ABSENT = (
     "org.freedesktop.DBus.Error.ServiceUnknown",
@@ -45,6 +46,10 @@ class KeyringLocked(Exception):
 
 class SecretServiceError(Exception):
     """The Secret Service answered a call with a D-Bus error."""
+
+    def __init__(self, name: str, detail: str = "") -> None:
+        super().__init__(f"{name}: {detail}" if detail else name)
+        self.name = name
 
 
 class SecretServiceVault:
@@ -74,7 +79,7 @@ class SecretServiceVault:
         except SecretServiceError as exc:
             conn.close()
             self._conn = None
-            if str(exc).split(":")[0] in ABSENT:
+            if exc.name in ABSENT:
                 raise Unreachable(str(exc)) from None
             raise
 
@@ -88,7 +93,7 @@ class SecretServiceVault:
         if reply.header.message_type == MessageType.error:
             detail = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
             name = reply.header.fields.get(HeaderFields.error_name, "D-Bus error")
-            raise SecretServiceError(f"{name}: {detail}" if detail else name)
+            raise SecretServiceError(name, detail)
         return reply.body
 
     def _prompt(self, prompt: str) -> Any:
@@ -112,11 +117,15 @@ class SecretServiceVault:
     def _service(self, method: str, signature: str = "", body: tuple = ()) -> tuple:
         return self._call(SERVICE_PATH, SERVICE, method, signature, body)
 
+    def _unlock(self, path: str) -> None:
+        """Unlock a collection or an item (the service may prompt)."""
+        unlocked, prompt = self._service("Unlock", "ao", ([path],))
+        if path not in unlocked and path not in (self._prompt(prompt) or ()):
+            raise KeyringLocked("the keyring stayed locked")
+
     def _unlocked(self, collection: str) -> str:
-        """Unlock `collection` (the service may prompt) and remember it as the one to use."""
-        unlocked, prompt = self._service("Unlock", "ao", ([collection],))
-        if collection not in unlocked and collection not in (self._prompt(prompt) or ()):
-            raise KeyringLocked("the keyring collection is locked")
+        """Unlock `collection` and remember it as the one to use."""
+        self._unlock(collection)
         self._collection = collection
         return collection
 
@@ -152,7 +161,15 @@ class SecretServiceVault:
         item = self._find(username)
         if item is None:
             return None
-        ((_, _, value, _),) = self._call(item, ITEM, "GetSecret", "o", (self._session,))
+        try:
+            reply = self._call(item, ITEM, "GetSecret", "o", (self._session,))
+        except SecretServiceError as exc:
+            if exc.name != IS_LOCKED:
+                raise
+            # An item locked on its own (the spec allows it); keyring and go-keyring unlock too.
+            self._unlock(item)
+            reply = self._call(item, ITEM, "GetSecret", "o", (self._session,))
+        ((_, _, value, _),) = reply
         return bytes(value).decode("utf-8")
 
     def set(self, username: str, value: str) -> None:
