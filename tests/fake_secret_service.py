@@ -11,6 +11,7 @@ answer to a method (a hostile reply, an error, silence).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +108,7 @@ class FakeSecretService:
         self.completed_before_reply = False
         self.create_collection_prompts = True  # gnome-keyring asks for the new password
         self.delete_prompts = False  # KeePassXC asks before it deletes
+        self.create_item_prompts = False  # the spec allows a prompt here too
         self._prompts: dict[str, Callable[[bool], tuple[str, Any]]] = {}
         self._serial = 0
         self._stop = threading.Event()
@@ -145,6 +147,14 @@ class FakeSecretService:
 
     def called(self, member: str) -> list[Call]:
         return [call for call in self.calls if call.member == member]
+
+    def wait_called(self, member: str, timeout: float = 20) -> list[Call]:
+        """The calls of `member`, once there is one: a call left behind by a deadline goes on
+        in its thread and may reach the fake only after the caller gave up."""
+        deadline = time.monotonic() + timeout
+        while not self.called(member) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.called(member)
 
     def _collection(self, path: str) -> Collection:
         if path.startswith(f"{ROOT}/aliases/"):
@@ -248,7 +258,14 @@ class FakeSecretService:
             items = self._collection(call.path).items.values()
             return ret("ao", [i.path for i in items if wanted <= i.attributes.items()])
         elif member == "CreateItem":
-            return ret("oo", self._create_item(self._collection(call.path), *body), "/")
+            collection = self._collection(call.path)
+            if not self.create_item_prompts:
+                return ret("oo", self._create_item(collection, *body), "/")
+
+            def create(dismissed: bool) -> tuple[str, Any]:
+                return ("o", "/" if dismissed else self._create_item(collection, *body))
+
+            return ret("oo", "/", self._prompt(create))
         elif member == "GetSecret":
             collection, item = self._item(call.path)
             if collection.locked or item.locked:

@@ -23,7 +23,7 @@ from private_bus import PrivateBus, need_dbus_daemon
 
 from andamio_cli.credentials import SERVICE, STORE_HINT
 from andamio_cli.errors import StoreUnavailableError
-from andamio_cli.keyring_store import KeyringStore, _resolve_vault
+from andamio_cli.keyring_store import KeyringStore, Vault, _resolve_vault
 from andamio_cli.secret_service import KeyringLocked, SecretServiceVault, Unreachable
 
 KEY = "ant_pp_FAKESECRETSERVICE000000000000000000000wxyz"
@@ -65,6 +65,13 @@ def vault(bus):
         return made
 
     return make
+
+
+def resolved() -> Vault:
+    """keyring_store's own choice, which must be the Secret Service spoken to directly here."""
+    chosen = _resolve_vault()
+    assert isinstance(chosen, SecretServiceVault), chosen
+    return chosen
 
 
 def sessions_opened(fake: FakeSecretService) -> dict[str, str]:
@@ -168,8 +175,8 @@ def test_dismissed_unlock_prompt_is_store_unavailable(fake):
     fake.store(login, "default", KEY)
     fake.prompt_answer = "dismiss"
     for attempt in (
-        lambda: KeyringStore(timeout=30, vault=_resolve_vault).get("default", "api_key"),
-        lambda: KeyringStore(timeout=30, vault=_resolve_vault).set("default", "api_key", OTHER),
+        lambda: KeyringStore(timeout=30, vault=resolved).get("default", "api_key"),
+        lambda: KeyringStore(timeout=30, vault=resolved).set("default", "api_key", OTHER),
     ):
         with pytest.raises(StoreUnavailableError) as caught:
             attempt()
@@ -182,13 +189,13 @@ def test_dismissed_unlock_prompt_is_store_unavailable(fake):
 def test_unlock_prompt_never_answered_hits_the_deadline(fake):
     fake.add_collection(locked=True)
     fake.prompt_answer = "never"
-    store = KeyringStore(timeout=1, vault=_resolve_vault)
+    store = KeyringStore(timeout=1, vault=resolved)
     started = time.monotonic()
     with pytest.raises(StoreUnavailableError) as caught:
         store.get("default", "api_key")
     assert time.monotonic() - started < 20  # a 1 s deadline, with room for a loaded machine
     assert caught.value.message.startswith("the OS keyring did not answer within 1 s")
-    assert len(fake.called("Prompt")) == 1
+    assert len(fake.wait_called("Prompt")) == 1
 
 
 # --- 3. no default collection -----------------------------------------------------------
@@ -218,8 +225,8 @@ def test_set_without_a_default_collection_creates_it(fake, vault, prompted):
 
 
 def test_set_without_a_default_collection_through_the_store(fake):
-    KeyringStore(timeout=30, vault=_resolve_vault).set("default", "api_key", KEY)
-    assert KeyringStore(timeout=30, vault=_resolve_vault).get("default", "api_key") == KEY
+    KeyringStore(timeout=30, vault=resolved).set("default", "api_key", KEY)
+    assert KeyringStore(timeout=30, vault=resolved).get("default", "api_key") == KEY
     (item,) = fake.items()
     assert item.attributes == ATTRIBUTES
     assert json.loads(item.secret) == {"api_key": KEY}
@@ -236,6 +243,12 @@ def test_dismissed_create_collection_prompt_stores_nothing(fake, vault):
 
 
 def test_nobody_owns_the_name_is_unreachable(bus, vault):
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    with open_dbus_connection(bus=bus.address) as conn:  # nothing could be started either
+        (activatable,) = conn.send_and_get_reply(message_bus.ListActivatableNames()).body
+    assert "org.freedesktop.secrets" not in activatable
     with pytest.raises(Unreachable):
         vault().connect()
     with pytest.raises(Unreachable):
@@ -262,33 +275,45 @@ def test_no_usable_session_bus_is_unreachable(monkeypatch, tmp_path, address):
 
 # --- 5. hostile replies ---------------------------------------------------------------------
 
-HOSTILE = {
-    "GetSecret string": ("GetSecret", answer("s", (KEY,))),
-    "GetSecret wrong struct": ("GetSecret", answer("(ssss)", (("a", "b", KEY, "d"),))),
-    "GetSecret not utf-8": ("GetSecret", answer("(oayays)", (("/", b"", b"\xff\xfe", "x"),))),
-    "GetSecret empty": ("GetSecret", answer("", ())),
-    "GetSecret error": ("GetSecret", fail("org.example.Error.Boom", f"cannot give {KEY}")),
-    "SearchItems string": ("SearchItems", answer("s", ("garbage",))),
-    "SearchItems number": ("SearchItems", answer("u", (7,))),
-    "SearchItems bad paths": ("SearchItems", answer("as", (["not a path"],))),
-    "ReadAlias string": ("ReadAlias", answer("s", ("default",))),
-    "Unlock garbage": ("Unlock", answer("s", ("x",))),
-    "OpenSession garbage": ("OpenSession", answer("s", ("plain",))),
-    "OpenSession refused": ("OpenSession", fail("org.freedesktop.DBus.Error.AccessDenied", "no")),
+HOSTILE = {  # case: (the method, its reply, the exception it ends in)
+    "GetSecret string": ("GetSecret", answer("s", (KEY,)), "ValueError"),
+    "GetSecret wrong struct": ("GetSecret", answer("(ssss)", (("a", "b", KEY, "d"),)), "TypeError"),
+    "GetSecret not utf-8": (
+        "GetSecret",
+        answer("(oayays)", (("/", b"", b"\xff\xfe", "x"),)),
+        "UnicodeDecodeError",
+    ),
+    "GetSecret empty": ("GetSecret", answer("", ()), "ValueError"),
+    "GetSecret error": (
+        "GetSecret",
+        fail("org.example.Error.Boom", f"cannot give {KEY}"),
+        "SecretServiceError",
+    ),
+    "SearchItems string": ("SearchItems", answer("s", ("garbage",)), "ValueError"),
+    "SearchItems number": ("SearchItems", answer("u", (7,)), "TypeError"),
+    "SearchItems bad paths": ("SearchItems", answer("as", (["not a path"],)), "ValueError"),
+    "ReadAlias string": ("ReadAlias", answer("s", ("default",)), "ValueError"),
+    "Unlock garbage": ("Unlock", answer("s", ("x",)), "ValueError"),
+    "OpenSession garbage": ("OpenSession", answer("s", ("plain",)), "ValueError"),
+    "OpenSession refused": (
+        "OpenSession",
+        fail("org.freedesktop.DBus.Error.AccessDenied", "no"),
+        "SecretServiceError",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", HOSTILE)
 def test_hostile_reply_is_a_clean_store_error(fake, case):
-    member, override = HOSTILE[case]
+    member, override, name = HOSTILE[case]
     login = fake.add_collection()
     fake.store(login, "default", ENTRY)
     fake.overrides[member] = override
-    store = KeyringStore(timeout=30, vault=_resolve_vault)
+    store = KeyringStore(timeout=30, vault=resolved)
     with pytest.raises(StoreUnavailableError) as caught:
         store.get("default", "api_key")
     error = caught.value
-    assert error.message.startswith("the OS keyring failed ("), error.message
+    assert error.message == f"the OS keyring failed ({name})"
     assert error.hint == STORE_HINT
     assert KEY not in f"{error.message} {error.hint} {error!r}"
     assert error.__cause__ is None and error.__suppress_context__
@@ -307,7 +332,7 @@ def test_malformed_completed_signal_is_a_clean_store_error(fake):
 
     fake.overrides["Prompt"] = prompt
     with pytest.raises(StoreUnavailableError) as caught:
-        KeyringStore(timeout=30, vault=_resolve_vault).get("default", "api_key")
+        KeyringStore(timeout=30, vault=resolved).get("default", "api_key")
     assert caught.value.message == "the OS keyring failed (ValueError)"
 
 
@@ -318,13 +343,13 @@ def test_silent_service_is_bounded_by_the_deadline(fake, member):
     login = fake.add_collection()
     fake.store(login, "default", ENTRY)
     fake.overrides[member] = silence
-    store = KeyringStore(timeout=1, vault=_resolve_vault)
+    store = KeyringStore(timeout=1, vault=resolved)
     started = time.monotonic()
     with pytest.raises(StoreUnavailableError) as caught:
         store.get("default", "api_key")
     assert time.monotonic() - started < 20  # a 1 s deadline, with room for a loaded machine
     assert caught.value.message.startswith("the OS keyring did not answer within 1 s")
-    assert len(fake.called(member)) == 1
+    assert len(fake.wait_called(member)) == 1
 
 
 def test_silent_create_item_is_bounded_by_the_deadline(fake):
@@ -332,9 +357,10 @@ def test_silent_create_item_is_bounded_by_the_deadline(fake):
     fake.overrides["CreateItem"] = silence
     started = time.monotonic()
     with pytest.raises(StoreUnavailableError) as caught:
-        KeyringStore(timeout=1, vault=_resolve_vault).set("default", "api_key", KEY)
+        KeyringStore(timeout=1, vault=resolved).set("default", "api_key", KEY)
     assert time.monotonic() - started < 20
     assert caught.value.message.startswith("the OS keyring did not answer within 1 s")
+    assert len(fake.wait_called("CreateItem")) == 1
     assert KEY not in caught.value.message
 
 
@@ -356,7 +382,7 @@ def test_item_that_stays_locked_is_tried_once_more_then_fails(fake):
     item = fake.store(login, "default", KEY)
     fake.overrides["GetSecret"] = fail(IS_LOCKED, "locked")
     with pytest.raises(StoreUnavailableError) as caught:
-        KeyringStore(timeout=30, vault=_resolve_vault).get("default", "api_key")
+        KeyringStore(timeout=30, vault=resolved).get("default", "api_key")
     assert caught.value.message == "the OS keyring failed (SecretServiceError)"
     assert len(fake.called("GetSecret")) == 2
     assert [call.body for call in fake.called("Unlock")][-1] == ([item.path],)
@@ -369,6 +395,20 @@ def test_locked_item_and_dismissed_prompt_is_keyring_locked(fake, vault):
     with pytest.raises(KeyringLocked):
         vault().get("default")
     assert item.locked is True
+
+
+@pytest.mark.parametrize("answer_", ["accept", "dismiss"])
+def test_create_item_with_a_prompt(fake, vault, answer_):
+    fake.add_collection()
+    fake.create_item_prompts, fake.prompt_answer = True, answer_
+    if answer_ == "accept":
+        vault().set("default", KEY)
+        assert [item.secret for item in fake.items()] == [KEY.encode()]
+    else:
+        with pytest.raises(KeyringLocked):
+            vault().set("default", KEY)
+        assert fake.items() == []
+    assert len(fake.called("Prompt")) == 1
 
 
 @pytest.mark.parametrize("answer_", ["accept", "dismiss"])
