@@ -1,3 +1,3 @@
-from andamio_cli.app import main
+from andamio_cli.app import run
 
-raise SystemExit(main())
+run()

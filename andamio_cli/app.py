@@ -304,6 +304,22 @@ def main(
             gc.enable()
 
 
+def run() -> None:
+    """The `andamio` executable: main(), then a hard exit, as mypy does.
+
+    By then stdout is settled, stderr is flushed below, and every file andamio writes has
+    been closed (writes are atomic replaces inside `with` blocks; locks are released). What
+    a normal exit adds is tearing the interpreter down object by object, which took ~25 ms
+    of a ~120 ms `apikey usage`."""
+    code = main()
+    _settle_stdout(sys.stdout)
+    try:
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):  # None, closed or full
+        pass
+    os._exit(code)
+
+
 def _settle_stdout(out: "TextIO | None") -> None:
     """Flush stdout now; if it cannot take the data (closed pipe, full disk), point it at
     /dev/null so that Python's own flush at exit does not print a traceback."""
