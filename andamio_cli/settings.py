@@ -88,6 +88,11 @@ def check_base_url(url: str, *, allow_any: bool = False) -> str:
         raise bad
     if "@" in parts.netloc or not re.fullmatch(r"[a-z0-9.:\[\]-]+", parts.netloc.lower()):
         raise bad
+    # The netloc is exactly the host (an IPv6 one in brackets) and the port, nothing around
+    # them: urlsplit reads `[::1].` as ::1, where httpx refuses the URL.
+    bracketed = f"[{host}]" if ":" in host else host
+    if parts.netloc.lower() not in (bracketed, f"{bracketed}:{parts.port}"):
+        raise bad
     if not allow_any:
         if parts.path not in ("", "/"):  # request paths are the API's constants, nothing else
             raise bad

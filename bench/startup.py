@@ -41,7 +41,7 @@ TWIN_RATIO = 1.3  # a keyring scenario: median <= 1.3 x its file-store twin
 BASELINE_RATIO = 5.0  # --version/--help/completion: median <= 5 x median(python -c pass)
 PEAK_MIB = 35.0  # peak RSS of any andamio command
 BASELINE_BOUND = ("andamio --version", "andamio --help", "andamio completion bash")
-NOT_IMPORTED = ("httpx", "keyring", "secretstorage")  # by the BASELINE_BOUND scenarios
+NOT_IMPORTED = ("httpx", "keyring", "jeepney")  # by the BASELINE_BOUND scenarios
 
 PEERS = {  # executable -> distribution to install and to ask the version of
     "hf": "huggingface_hub",
@@ -388,6 +388,14 @@ def build_scenarios(
             "andamio",
             check=_nonempty,
             note="env credentials, offline",
+        ),
+        Scenario(
+            "andamio token",
+            [andamio, "token"],
+            status_env,
+            "andamio",
+            check=_nonempty,
+            note="env credentials, offline (the JWT has not expired)",
         ),
         Scenario(
             "andamio apikey usage --json",

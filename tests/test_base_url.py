@@ -96,3 +96,21 @@ def test_cli_sends_v1_calls_to_an_allowed_v1_host(cli, gateway, host):
     assert result.stdout == CONFIRMATION + "\n"
     assert result.stderr == ""
     assert str(gateway.requests[0].url) == f"https://{host}{V1}/rotate"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://[::1].", "http://[::1]x:8080", "http://x[::1]", "http://127.0.0.1:", "http://[::1]:"],
+)
+def test_check_base_url_rejects_text_around_the_host_and_port(url):
+    # urlsplit reads these as a loopback host; httpx refuses them (found by hypothesis).
+    with pytest.raises(InvalidInputError) as caught:
+        check_base_url(url)
+    assert caught.value.message == f"base URL {url!r} is not allowed"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1]:8765", "http://[::1]", "http://127.0.0.1:8765/", "http://LOCALHOST:80"]
+)
+def test_check_base_url_keeps_plain_loopback_urls(url):
+    assert check_base_url(url) == url.rstrip("/")
