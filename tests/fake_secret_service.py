@@ -169,17 +169,9 @@ class FakeSecretService:
                 return collection, collection.items[path]
         raise Fault(UNKNOWN_OBJECT, f"no item {path}")
 
-    def _is_locked(self, path: str) -> bool:
-        if _is_item(path):
-            collection, item = self._item(path)
-            return collection.locked or item.locked
-        return self._collection(path).locked
-
-    def _set_locked(self, path: str, locked: bool) -> None:
-        if _is_item(path):
-            self._item(path)[1].locked = locked
-        else:
-            self._collection(path).locked = locked
+    def _lockable(self, path: str) -> tuple[Collection | Item, ...]:
+        """What Unlock(path) unlocks: the collection, or the item and its collection."""
+        return self._item(path) if _is_item(path) else (self._collection(path),)
 
     def _prompt(self, complete: Callable[[bool], tuple[str, Any]]) -> str:
         path = self._next("prompt")
@@ -317,7 +309,7 @@ class FakeSecretService:
         return "/", self._prompt(lambda dismissed: ("o", "/" if dismissed else create()))
 
     def _unlock(self, paths: list[str]) -> tuple[list[str], str]:
-        locked = [path for path in paths if self._is_locked(path)]
+        locked = [path for path in paths if any(o.locked for o in self._lockable(path))]
         unlocked = [path for path in paths if path not in locked]
         if not locked:
             return unlocked, "/"
@@ -326,9 +318,8 @@ class FakeSecretService:
             if dismissed:
                 return ("ao", [])
             for path in locked:
-                self._set_locked(path, False)
-                if _is_item(path):  # an item: its collection is unlocked too
-                    self._item(path)[0].locked = False
+                for lockable in self._lockable(path):
+                    lockable.locked = False
             return ("ao", locked)
 
         return unlocked, self._prompt(complete)

@@ -1,8 +1,8 @@
 """andamio_cli.secret_service against a fake Secret Service on a private D-Bus bus.
 
 The paths a real, unlocked gnome-keyring never takes: prompts (accepted, dismissed, never
-answered, delivered in either order), a locked collection, no default collection, nobody on
-the bus, and replies of the wrong shape.
+answered, delivered in either order, for unlocking, creating and deleting), a locked
+collection or item, no default collection, nobody on the bus.
 """
 
 from __future__ import annotations
@@ -11,72 +11,27 @@ import json
 import time
 
 import pytest
-from fake_secret_service import (
-    IS_LOCKED,
-    KEYRING_APP,
-    FakeSecretService,
-    answer,
-    fail,
-    silence,
+from fake_secret_service import IS_LOCKED, fail
+from secret_service_support import (
+    ATTRIBUTES,
+    KEY,
+    LABEL,
+    OTHER,
+    fake_service,
+    private_bus,
+    resolved,
+    sessions_opened,
+    vault_factory,
 )
-from private_bus import PrivateBus, need_dbus_daemon
 
 from andamio_cli.credentials import SERVICE, STORE_HINT
 from andamio_cli.errors import StoreUnavailableError
-from andamio_cli.keyring_store import KeyringStore, Vault, _resolve_vault
+from andamio_cli.keyring_store import KeyringStore
 from andamio_cli.secret_service import KeyringLocked, SecretServiceVault, Unreachable
 
-KEY = "ant_pp_FAKESECRETSERVICE000000000000000000000wxyz"
-OTHER = "ant_pp_FAKESECRETSERVICE111111111111111111111abcd"
-ENTRY = json.dumps({"api_key": KEY})
-LABEL = "Password for 'default' on 'andamio-cli'"
-ATTRIBUTES = {"application": KEYRING_APP, "service": SERVICE, "username": "default"}
-
-
-@pytest.fixture
-def bus(monkeypatch, tmp_path):
-    """A private bus, and this process's environment pointing at it (no backend chosen)."""
-    need_dbus_daemon()
-    private = PrivateBus()
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private.address)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    monkeypatch.delenv("XDG_CURRENT_DESKTOP", raising=False)
-    yield private
-    private.close()
-
-
-@pytest.fixture
-def fake(bus):
-    service = FakeSecretService(bus.address)
-    yield service
-    service.stop()
-    assert service.errors == []
-
-
-@pytest.fixture
-def vault(bus):
-    """SecretServiceVault factory; connections are closed once the bus is gone (a call left
-    hanging by a test then ends too)."""
-
-    def make() -> SecretServiceVault:
-        made = SecretServiceVault(SERVICE)
-        bus.after_close.append(lambda: made._conn and made._conn.close())
-        return made
-
-    return make
-
-
-def resolved() -> Vault:
-    """keyring_store's own choice, which must be the Secret Service spoken to directly here."""
-    chosen = _resolve_vault()
-    assert isinstance(chosen, SecretServiceVault), chosen
-    return chosen
-
-
-def sessions_opened(fake: FakeSecretService) -> dict[str, str]:
-    """The plain sessions the fake handed out: sender -> session path."""
-    return {sender: path for path, sender in fake.sessions.items()}
+bus = pytest.fixture(private_bus, name="bus")
+fake = pytest.fixture(fake_service, name="fake")
+vault = pytest.fixture(vault_factory, name="vault")
 
 
 # --- 1. round trip, and what exactly is written -----------------------------------------
@@ -271,97 +226,6 @@ def test_no_usable_session_bus_is_unreachable(monkeypatch, tmp_path, address):
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={path}")
     with pytest.raises(Unreachable):
         SecretServiceVault(SERVICE).connect()
-
-
-# --- 5. hostile replies ---------------------------------------------------------------------
-
-HOSTILE = {  # case: (the method, its reply, the exception it ends in)
-    "GetSecret string": ("GetSecret", answer("s", (KEY,)), "ValueError"),
-    "GetSecret wrong struct": ("GetSecret", answer("(ssss)", (("a", "b", KEY, "d"),)), "TypeError"),
-    "GetSecret not utf-8": (
-        "GetSecret",
-        answer("(oayays)", (("/", b"", b"\xff\xfe", "x"),)),
-        "UnicodeDecodeError",
-    ),
-    "GetSecret empty": ("GetSecret", answer("", ()), "ValueError"),
-    "GetSecret error": (
-        "GetSecret",
-        fail("org.example.Error.Boom", f"cannot give {KEY}"),
-        "SecretServiceError",
-    ),
-    "SearchItems string": ("SearchItems", answer("s", ("garbage",)), "ValueError"),
-    "SearchItems number": ("SearchItems", answer("u", (7,)), "TypeError"),
-    "SearchItems bad paths": ("SearchItems", answer("as", (["not a path"],)), "ValueError"),
-    "ReadAlias string": ("ReadAlias", answer("s", ("default",)), "ValueError"),
-    "Unlock garbage": ("Unlock", answer("s", ("x",)), "ValueError"),
-    "OpenSession garbage": ("OpenSession", answer("s", ("plain",)), "ValueError"),
-    "OpenSession refused": (
-        "OpenSession",
-        fail("org.freedesktop.DBus.Error.AccessDenied", "no"),
-        "SecretServiceError",
-    ),
-}
-
-
-@pytest.mark.parametrize("case", HOSTILE)
-def test_hostile_reply_is_a_clean_store_error(fake, case):
-    member, override, name = HOSTILE[case]
-    login = fake.add_collection()
-    fake.store(login, "default", ENTRY)
-    fake.overrides[member] = override
-    store = KeyringStore(timeout=30, vault=resolved)
-    with pytest.raises(StoreUnavailableError) as caught:
-        store.get("default", "api_key")
-    error = caught.value
-    assert error.message == f"the OS keyring failed ({name})"
-    assert error.hint == STORE_HINT
-    assert KEY not in f"{error.message} {error.hint} {error!r}"
-    assert error.__cause__ is None and error.__suppress_context__
-    assert len(fake.called(member)) == 1
-
-
-def test_malformed_completed_signal_is_a_clean_store_error(fake):
-    from jeepney import DBusAddress, new_method_return, new_signal
-
-    fake.add_collection(locked=True)
-
-    def prompt(msg):
-        path = msg.header.fields[1]  # HeaderFields.path
-        emitter = DBusAddress(path, interface="org.freedesktop.Secret.Prompt")
-        return [new_method_return(msg), new_signal(emitter, "Completed", "s", ("yes",))]
-
-    fake.overrides["Prompt"] = prompt
-    with pytest.raises(StoreUnavailableError) as caught:
-        KeyringStore(timeout=30, vault=resolved).get("default", "api_key")
-    assert caught.value.message == "the OS keyring failed (ValueError)"
-
-
-@pytest.mark.parametrize(
-    "member", ["OpenSession", "ReadAlias", "Unlock", "SearchItems", "GetSecret"]
-)
-def test_silent_service_is_bounded_by_the_deadline(fake, member):
-    login = fake.add_collection()
-    fake.store(login, "default", ENTRY)
-    fake.overrides[member] = silence
-    store = KeyringStore(timeout=1, vault=resolved)
-    started = time.monotonic()
-    with pytest.raises(StoreUnavailableError) as caught:
-        store.get("default", "api_key")
-    assert time.monotonic() - started < 20  # a 1 s deadline, with room for a loaded machine
-    assert caught.value.message.startswith("the OS keyring did not answer within 1 s")
-    assert len(fake.wait_called(member)) == 1
-
-
-def test_silent_create_item_is_bounded_by_the_deadline(fake):
-    fake.add_collection()
-    fake.overrides["CreateItem"] = silence
-    started = time.monotonic()
-    with pytest.raises(StoreUnavailableError) as caught:
-        KeyringStore(timeout=1, vault=resolved).set("default", "api_key", KEY)
-    assert time.monotonic() - started < 20
-    assert caught.value.message.startswith("the OS keyring did not answer within 1 s")
-    assert len(fake.wait_called("CreateItem")) == 1
-    assert KEY not in caught.value.message
 
 
 # --- prompts for items ------------------------------------------------------------------------

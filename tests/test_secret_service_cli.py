@@ -7,9 +7,9 @@ import time
 
 import pytest
 from conftest import clean_env, run_cli
-from fake_secret_service import KEYRING_APP, FakeSecretService, answer, fail, silence
-from private_bus import PrivateBus, need_dbus_daemon
+from fake_secret_service import KEYRING_APP, answer, fail, silence
 from reliability_support import STORE_HINTS, assert_one_error
+from secret_service_support import fake_service, private_bus
 
 from andamio_cli.output import mask
 
@@ -17,20 +17,8 @@ KEY = "ant_pp_SSCLITEST00000000000000000000000000wxyz"
 STORED = "ant_pp_SSCLISTORED000000000000000000000000abcd"
 
 
-@pytest.fixture
-def bus():
-    need_dbus_daemon()
-    private = PrivateBus()
-    yield private
-    private.close()
-
-
-@pytest.fixture
-def fake(bus):
-    service = FakeSecretService(bus.address)
-    yield service
-    service.stop()
-    assert service.errors == []
+bus = pytest.fixture(private_bus, name="bus")  # the CLI gets env_for(), not our environment
+fake = pytest.fixture(fake_service, name="fake")
 
 
 def env_for(tmp_path, address: str | None, **extra: str) -> dict:
