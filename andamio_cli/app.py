@@ -6,6 +6,7 @@ import sys
 
 from andamio_cli import __version__
 from andamio_cli.argv import fast_path, first_word, hoist_global_options
+from andamio_cli.stdout_guard import StdoutGuard
 
 TYPE_CHECKING = False  # typing is not imported on the fast path; mypy still reads this block
 if TYPE_CHECKING:
@@ -245,12 +246,16 @@ def main(
     stderr: "TextIO | None" = None,
 ) -> int:
     """Run the CLI; return the exit code. Tests inject the context factory and the streams."""
-    out = stdout or sys.stdout
+    guard = StdoutGuard(stdout or sys.stdout)  # notes a failure to write stdout
+    out: TextIO = guard  # type: ignore[assignment]
     err = stderr or sys.stderr
     args = list(sys.argv[1:] if argv is None else argv)
-    fast = fast_path(args, out)
+    try:
+        fast = fast_path(args, out)
+    except (OSError, ValueError):
+        return _unwritable(guard, args, Runner(context_factory, out, err))
     if fast is not None:
-        return fast
+        return _flushed(guard, fast, args, Runner(context_factory, out, err))
     args = hoist_global_options(args)
     run = Runner(context_factory, out, err)
     debug = "--debug" in args or os.environ.get("ANDAMIO_DEBUG") in ("1", "true")
@@ -265,6 +270,9 @@ def main(
 
     from andamio_cli.errors import EXIT_INTERRUPTED, AndamioError, ExitStatus, InvalidInputError
 
+    real_stdout = sys.stdout
+    if stdout is None:  # Typer's help and usage text go to sys.stdout: through the guard too
+        sys.stdout = out
     try:
         named = first_word(args)
         command = build_command(named if named in TOP_LEVEL else None)
@@ -272,13 +280,13 @@ def main(
         if result == EXIT_INTERRUPTED and not isinstance(result, ExitStatus):
             # Typer turns Ctrl-C into a silent 130
             err.write("Interrupted.\n")
-        return result if isinstance(result, int) else 0
+        return _flushed(guard, result if isinstance(result, int) else 0, args, run)
     except typer.Exit as exc:
-        return exc.exit_code
+        return _flushed(guard, exc.exit_code, args, run)
     except typer.TyperException as exc:  # Typer's usage errors (its vendored click's)
         if type(exc).__name__ == "NoArgsIsHelpError":
-            out.write(exc.format_message() + "\n")
-            return 0
+            text = exc.format_message() + "\n"
+            return _flushed(guard, 0, args, run, text)
         from andamio_cli.helpstyle import suggest
 
         message, hint = suggest(exc)
@@ -288,9 +296,9 @@ def main(
     except (KeyboardInterrupt, typer.Abort):
         err.write("Interrupted.\n")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return 1
     except Exception as exc:  # noqa: BLE001 - the last rung: no traceback unless --debug
+        if guard.failure is not None or isinstance(exc, BrokenPipeError):
+            return _unwritable(guard, args, run)
         error = AndamioError(
             f"unexpected error ({exc.__class__.__name__})",
             hint="run again with --debug for details",
@@ -299,9 +307,33 @@ def main(
     finally:
         if run.context is not None:
             run.context.close()
-        _settle_stdout(out)
+        sys.stdout = real_stdout
+        _settle_stdout(guard)
         if collecting:
             gc.enable()
+
+
+def _flushed(out: "StdoutGuard", code: int, args: list[str], run: Runner, text: str = "") -> int:
+    """`code`, once `text` and everything before it is written; else the error saying that
+    standard output could not be written."""
+    try:
+        if text:
+            out.write(text)
+        out.flush()
+    except (OSError, ValueError):
+        return _unwritable(out, args, run)
+    return code
+
+
+def _unwritable(out: "StdoutGuard", args: list[str], run: Runner) -> int:
+    """Exit 1 when stdout could not be written: quietly when its reader went away (as other
+    Unix tools), else an error that says what happened (closed, full)."""
+    from andamio_cli.stdout_guard import unwritable_error
+
+    failure = out.failure or BrokenPipeError()
+    if not isinstance(failure, BrokenPipeError):
+        _report(unwritable_error(failure), args, run)
+    return 1
 
 
 def run() -> None:
@@ -320,7 +352,7 @@ def run() -> None:
     os._exit(code)
 
 
-def _settle_stdout(out: "TextIO | None") -> None:
+def _settle_stdout(out: "TextIO | StdoutGuard | None") -> None:
     """Flush stdout now; if it cannot take the data (closed pipe, full disk), point it at
     /dev/null so that Python's own flush at exit does not print a traceback."""
     if out is None:

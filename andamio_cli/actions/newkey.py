@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import errno
-
 from andamio_cli import api
 from andamio_cli.errors import AndamioError
+from andamio_cli.stdout_guard import why
 
 KEY_FIELDS = ("name", "created_at", "expires_at", "expires_in_days", "is_active")
 
@@ -112,16 +111,6 @@ def _print(ctx, reply: dict) -> None:
     ctx.stdout.flush()
 
 
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, BrokenPipeError):
-        return "was closed by the program reading it"
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "is full (no space left)"
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"failed ({exc.strerror})"
-    return "is closed"
-
-
 def emit_new_key(ctx, reply: dict, *, store: bool, rotated_own: bool = False) -> None:
     """Store (when asked) before printing; print even when storing fails; never lose it."""
     secret = reply["api_key"]
@@ -143,7 +132,7 @@ def emit_new_key(ctx, reply: dict, *, store: bool, rotated_own: bool = False) ->
         )
         raise AndamioError(
             f"key {name} was created {saved}, but it could not be printed: standard output "
-            f"{_why(exc)}",
+            f"{why(exc)}",
             hint=(
                 "print it with `andamio token --api-key`"
                 if store and failure is None
