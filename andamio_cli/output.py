@@ -119,6 +119,13 @@ class Output:
         else:
             self.table(["Field", "Value"], [list(r) for r in rows], header=False)
 
+    def fits(self, columns: list[str], rows: list[list[Any]]) -> bool:
+        """Whether `rows` fit this terminal as a table with every value whole on one line."""
+        from andamio_cli.tables import width
+
+        cells = [[cell(c, human=self.human) for c in row] for row in rows]
+        return width(columns, cells) <= self.width
+
     def table(
         self,
         columns: list[str],
@@ -127,11 +134,11 @@ class Output:
         header: bool = True,
         keep: int = 0,
         styles: Sequence[str | None] | None = None,
-        give_way: dict[int, str] | None = None,
     ) -> None:
         """Rows as a rich table (terminal), tab-separated lines (piped), CSV or Markdown.
 
-        Column `keep` (a key's name) is never cut or wrapped; on a terminal the others give way.
+        Column `keep` (a key's name) is never cut or wrapped: on a terminal too narrow for the
+        table each row becomes a block headed by it.
         """
         if self.fmt == "csv":
             import csv
@@ -150,7 +157,7 @@ class Output:
         elif self.tty:
             from andamio_cli.tables import render
 
-            render(self, columns, cells, header=header, keep=keep, styles=styles, give_way=give_way)
+            render(self, columns, cells, header=header, keep=keep, styles=styles)
         else:
             for row in cells:
                 self.stream.write("\t".join(row) + "\n")

@@ -118,21 +118,28 @@ def show_keys(
         ctx.note(f"Expired or expiring within {EXPIRY_WARNING_DAYS} days: {named}.")
 
 
+# The columns that give way, in order, when the key table is wider than the terminal (then
+# each key becomes a block with every column); the name never does, and never gets cut.
+GIVE_WAY = ("CREATED", "ID")
+
+
 def _human_list(ctx, items: list[dict], now: float, with_id: bool) -> None:
+    from andamio_cli.output import cell
+
     marked = {id(item): when for item, when in _attention(items, now)}
     expired_mark = "✗" if ctx.out.unicode else "x"
-    columns = ["", "NAME", "ID", "KEY", "CREATED", "EXPIRES", "ACTIVE"]
+    columns = ["NAME", "ID", "KEY", "CREATED", "EXPIRES", "ACTIVE"]
     rows: list[list[Any]] = []
     styles: list[str | None] = []
     for item in items:
         when = marked.get(id(item))
-        mark, style = "", None
-        if when is not None:
+        name, style = item["name"], None
+        if when is not None:  # the mark leads the name: `✗ ci-old`, `! nightly`
             mark, style = (expired_mark, "red") if when <= now else ("!", "yellow")
+            name = f"{mark} {cell(name)}"
         rows.append(
             [
-                mark,
-                item["name"],
+                name,
                 item["id"],
                 item["api_key"],
                 _human_time(item["created_at"], now, past=True),
@@ -141,13 +148,23 @@ def _human_list(ctx, items: list[dict], now: float, with_id: bool) -> None:
             ]
         )
         styles.append(style)
-    give_way = {2: "fold", 4: "wrap", 5: "wrap"}
-    if not with_id:
-        columns.pop(2)
-        rows = [row[:2] + row[3:] for row in rows]
-        give_way = {3: "wrap", 4: "wrap"}
-    if rows:
-        ctx.out.table(columns, rows, keep=1, styles=styles, give_way=give_way)
+    if not rows:
+        return
+    shown = [c for c in columns if c != "ID" or with_id]
+    for column in GIVE_WAY:
+        if ctx.out.fits(shown, _only(columns, shown, rows)):
+            break
+        shown = [c for c in shown if c != column]
+    else:
+        if not ctx.out.fits(shown, _only(columns, shown, rows)):
+            shown = [c for c in columns if c != "ID" or with_id]  # blocks show every column
+    ctx.out.table(shown, _only(columns, shown, rows), keep=0, styles=styles)
+
+
+def _only(columns: list[str], shown: list[str], rows: list[list[Any]]) -> list[list[Any]]:
+    """`rows` cut down to the `shown` columns."""
+    at = [columns.index(c) for c in shown]
+    return [[row[i] for i in at] for row in rows]
 
 
 def _masked_profile(body: dict) -> dict:
