@@ -16,6 +16,37 @@ def _ps_table(entries: dict, indent: str) -> str:
     return f"@{{\n{inner}{indent}}}"
 
 
+# Profile names without Python: the names under "profiles" in config.json (ConvertFrom-Json),
+# from the first config dir that has one, found as the CLI finds it: ANDAMIO_CONFIG_DIR, else
+# %LOCALAPPDATA%\andamio-cli (Windows), XDG_CONFIG_HOME or ~/.config (Linux), or
+# ~/Library/Application Support (macOS). The same names bash, zsh and fish offer.
+PROFILE_NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+PS_PROFILES = f"""\
+    function Get-AndamioProfile {{  # profile names: read from config.json, nothing run
+        if ($env:ANDAMIO_CONFIG_DIR) {{ $dirs = @($env:ANDAMIO_CONFIG_DIR) }} else {{
+            $xdg = "$env:XDG_CONFIG_HOME".Trim()
+            if (-not $xdg) {{ $xdg = Join-Path $HOME '.config' }}
+            $dirs = @()
+            if ($env:LOCALAPPDATA) {{ $dirs += Join-Path $env:LOCALAPPDATA 'andamio-cli' }}
+            $dirs += Join-Path $xdg 'andamio-cli'
+            $dirs += Join-Path $HOME 'Library/Application Support/andamio-cli'
+        }}
+        foreach ($d in $dirs) {{
+            $file = Join-Path $d 'config.json'
+            if (-not (Test-Path -LiteralPath $file -PathType Leaf)) {{ continue }}
+            try {{
+                $text = Get-Content -LiteralPath $file -Raw -ErrorAction Stop
+                $config = $text | ConvertFrom-Json -ErrorAction Stop
+            }} catch {{ return }}
+            if ($config.profiles -is [System.Management.Automation.PSCustomObject]) {{
+                $config.profiles.PSObject.Properties.Name | Where-Object {{ $_ -cmatch '{PROFILE_NAME}' }}
+            }}
+            return
+        }}
+    }}
+"""
+
+
 def powershell(tree: dict) -> str:
     """The PowerShell script for the model `tree` (see completion_gen.model)."""
     glob = _globals(tree)  # keys are "andamio", "andamio apikey", ...: no empty key
@@ -53,7 +84,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {{
     $globals = {glob_table}
     $opts = {opts}
     $positional = {args}
-    $words = @($commandAst.CommandElements | Select-Object -Skip 1 |
+{PS_PROFILES}    $words = @($commandAst.CommandElements | Select-Object -Skip 1 |
         Where-Object {{ $_.Extent.StartOffset -lt $cursorPosition }} | ForEach-Object {{ $_.ToString() }})
     $last = $words.Count
     if ($wordToComplete -ne '') {{ $last-- }}
@@ -86,6 +117,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {{
         $arg = $positional["$cmdpath|$n"]
         if ($arg -is [array]) {{ $spec += $arg }} elseif ($null -ne $arg -and $spec.Count -eq 0) {{ $spec = $arg }}
     }}
+    if ($spec -is [string] -and $spec -eq 'profile') {{ $spec = @(Get-AndamioProfile) }}
     if ($spec -isnot [array]) {{ return }}  # 'file' and 'value': PowerShell's own path completion
     $spec | Where-Object {{ $_.StartsWith($cur, [System.StringComparison]::Ordinal) }} | ForEach-Object {{
         [System.Management.Automation.CompletionResult]::new("$pre$_", $_, 'ParameterValue', $_)

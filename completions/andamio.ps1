@@ -182,6 +182,28 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         'andamio exec|0' = 'command'
         'andamio switch|0' = 'profile'
     }
+    function Get-AndamioProfile {  # profile names: read from config.json, nothing run
+        if ($env:ANDAMIO_CONFIG_DIR) { $dirs = @($env:ANDAMIO_CONFIG_DIR) } else {
+            $xdg = "$env:XDG_CONFIG_HOME".Trim()
+            if (-not $xdg) { $xdg = Join-Path $HOME '.config' }
+            $dirs = @()
+            if ($env:LOCALAPPDATA) { $dirs += Join-Path $env:LOCALAPPDATA 'andamio-cli' }
+            $dirs += Join-Path $xdg 'andamio-cli'
+            $dirs += Join-Path $HOME 'Library/Application Support/andamio-cli'
+        }
+        foreach ($d in $dirs) {
+            $file = Join-Path $d 'config.json'
+            if (-not (Test-Path -LiteralPath $file -PathType Leaf)) { continue }
+            try {
+                $text = Get-Content -LiteralPath $file -Raw -ErrorAction Stop
+                $config = $text | ConvertFrom-Json -ErrorAction Stop
+            } catch { return }
+            if ($config.profiles -is [System.Management.Automation.PSCustomObject]) {
+                $config.profiles.PSObject.Properties.Name | Where-Object { $_ -cmatch '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }
+            }
+            return
+        }
+    }
     $words = @($commandAst.CommandElements | Select-Object -Skip 1 |
         Where-Object { $_.Extent.StartOffset -lt $cursorPosition } | ForEach-Object { $_.ToString() })
     $last = $words.Count
@@ -215,6 +237,7 @@ Register-ArgumentCompleter -Native -CommandName andamio -ScriptBlock {
         $arg = $positional["$cmdpath|$n"]
         if ($arg -is [array]) { $spec += $arg } elseif ($null -ne $arg -and $spec.Count -eq 0) { $spec = $arg }
     }
+    if ($spec -is [string] -and $spec -eq 'profile') { $spec = @(Get-AndamioProfile) }
     if ($spec -isnot [array]) { return }  # 'file' and 'value': PowerShell's own path completion
     $spec | Where-Object { $_.StartsWith($cur, [System.StringComparison]::Ordinal) } | ForEach-Object {
         [System.Management.Automation.CompletionResult]::new("$pre$_", $_, 'ParameterValue', $_)
