@@ -250,14 +250,18 @@ def main(
     out: TextIO = guard  # type: ignore[assignment]
     err = stderr or sys.stderr
     args = list(sys.argv[1:] if argv is None else argv)
+    run = Runner(context_factory, out, err)
+
+    def report(error: "AndamioError") -> int:  # for an error about stdout itself
+        return _report(error, args, run)
+
     try:
         fast = fast_path(args, out)
     except (OSError, ValueError):
-        return _unwritable(guard, args, Runner(context_factory, out, err))
+        return guard.unwritable(report)
     if fast is not None:
-        return _flushed(guard, fast, args, Runner(context_factory, out, err))
+        return guard.settled(fast, report)
     args = hoist_global_options(args)
-    run = Runner(context_factory, out, err)
     debug = "--debug" in args or os.environ.get("ANDAMIO_DEBUG") in ("1", "true")
 
     # The cyclic garbage collector is paused for the run. Start-up creates tens of thousands
@@ -280,13 +284,12 @@ def main(
         if result == EXIT_INTERRUPTED and not isinstance(result, ExitStatus):
             # Typer turns Ctrl-C into a silent 130
             err.write("Interrupted.\n")
-        return _flushed(guard, result if isinstance(result, int) else 0, args, run)
+        return guard.settled(result if isinstance(result, int) else 0, report)
     except typer.Exit as exc:
-        return _flushed(guard, exc.exit_code, args, run)
+        return guard.settled(exc.exit_code, report)
     except typer.TyperException as exc:  # Typer's usage errors (its vendored click's)
         if type(exc).__name__ == "NoArgsIsHelpError":
-            text = exc.format_message() + "\n"
-            return _flushed(guard, 0, args, run, text)
+            return guard.settled(0, report, exc.format_message() + "\n")
         from andamio_cli.helpstyle import suggest
 
         message, hint = suggest(exc)
@@ -298,7 +301,7 @@ def main(
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last rung: no traceback unless --debug
         if guard.failure is not None or isinstance(exc, BrokenPipeError):
-            return _unwritable(guard, args, run)
+            return guard.unwritable(report)
         error = AndamioError(
             f"unexpected error ({exc.__class__.__name__})",
             hint="run again with --debug for details",
@@ -311,29 +314,6 @@ def main(
         _settle_stdout(guard)
         if collecting:
             gc.enable()
-
-
-def _flushed(out: "StdoutGuard", code: int, args: list[str], run: Runner, text: str = "") -> int:
-    """`code`, once `text` and everything before it is written; else the error saying that
-    standard output could not be written."""
-    try:
-        if text:
-            out.write(text)
-        out.flush()
-    except (OSError, ValueError):
-        return _unwritable(out, args, run)
-    return code
-
-
-def _unwritable(out: "StdoutGuard", args: list[str], run: Runner) -> int:
-    """Exit 1 when stdout could not be written: quietly when its reader went away (as other
-    Unix tools), else an error that says what happened (closed, full)."""
-    from andamio_cli.stdout_guard import unwritable_error
-
-    failure = out.failure or BrokenPipeError()
-    if not isinstance(failure, BrokenPipeError):
-        _report(unwritable_error(failure), args, run)
-    return 1
 
 
 def run() -> None:

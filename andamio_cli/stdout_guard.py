@@ -6,6 +6,7 @@ import errno
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
@@ -70,6 +71,24 @@ class StdoutGuard(_Recorder):
         if self._stream is None:
             raise AttributeError(name)
         return getattr(self._stream, name)
+
+    def settled(self, code: int, report: "Callable[[Any], int]", text: str = "") -> int:
+        """`code` once `text` and everything before it is written; else `unwritable()`."""
+        try:
+            if text:
+                self.write(text)
+            self.flush()
+        except (OSError, ValueError):
+            return self.unwritable(report)
+        return code
+
+    def unwritable(self, report: "Callable[[Any], int]") -> int:
+        """Exit 1 for output that could not be written: quietly when its reader went away (as
+        other Unix tools), else `report` gets the error that says what happened."""
+        failure = self.failure or BrokenPipeError()
+        if not isinstance(failure, BrokenPipeError):
+            report(unwritable_error(failure))
+        return 1
 
 
 def why(exc: BaseException) -> str:
