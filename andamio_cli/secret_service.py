@@ -75,13 +75,14 @@ class SecretServiceVault:
             raise Unreachable(f"no D-Bus session bus ({exc.__class__.__name__})") from None
         self._conn = conn
         try:
-            _, self._session = self._service("OpenSession", "sv", ("plain", ("s", "")))
-        except SecretServiceError as exc:
+            _, session = self._service("OpenSession", "sv", ("plain", ("s", "")))
+        except BaseException as exc:  # no session: no connection either, whatever went wrong
             conn.close()
             self._conn = None
-            if exc.name in ABSENT:
+            if isinstance(exc, SecretServiceError) and exc.name in ABSENT:
                 raise Unreachable(str(exc)) from None
             raise
+        self._session = session
 
     def _call(
         self, path: str, interface: str, method: str, signature: str = "", body: tuple = ()
@@ -108,8 +109,11 @@ class SecretServiceVault:
         rule = MatchRule(type="signal", interface=PROMPT, member="Completed", path=prompt)
         with self._conn.filter(rule) as signals:
             self._conn.send_and_get_reply(message_bus.AddMatch(rule))
-            self._call(prompt, PROMPT, "Prompt", "s", ("",))
-            dismissed, (_, result) = self._conn.recv_until_filtered(signals).body
+            try:
+                self._call(prompt, PROMPT, "Prompt", "s", ("",))
+                dismissed, (_, result) = self._conn.recv_until_filtered(signals).body
+            finally:
+                self._conn.send_and_get_reply(message_bus.RemoveMatch(rule))
         if dismissed:
             raise KeyringLocked("the keyring prompt was dismissed")
         return result

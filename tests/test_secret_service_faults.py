@@ -15,9 +15,10 @@ from secret_service_support import (
     resolved,
 )
 
-from andamio_cli.credentials import STORE_HINT
+from andamio_cli.credentials import SERVICE, STORE_HINT
 from andamio_cli.errors import StoreUnavailableError
 from andamio_cli.keyring_store import KeyringStore
+from andamio_cli.secret_service import SecretServiceVault
 
 bus = pytest.fixture(private_bus, name="bus")
 fake = pytest.fixture(fake_service, name="fake")
@@ -112,3 +113,17 @@ def test_silent_create_item_is_bounded_by_the_deadline(fake):
     assert caught.value.message.startswith("the OS keyring did not answer within 1 s")
     assert len(fake.wait_called("CreateItem")) == 1
     assert KEY not in caught.value.message
+
+
+@pytest.mark.parametrize("case", ["OpenSession garbage", "OpenSession refused"])
+def test_a_session_that_cannot_be_opened_leaves_no_connection_behind(fake, case):
+    member, override, name = HOSTILE[case]
+    fake.overrides[member] = override
+    vault = SecretServiceVault(SERVICE)
+    with pytest.raises(Exception) as caught:
+        vault.connect()
+    assert type(caught.value).__name__ == name
+    assert vault._conn is None and vault._session == ""
+    fake.overrides.pop(member)
+    fake.store(fake.add_collection(), "default", ENTRY)
+    assert vault.get("default") == ENTRY  # the same vault connects afresh once it can
