@@ -28,6 +28,7 @@ from andamio_cli.wire import (
     loads,
     read_body,
     record_sockets,
+    resolve_within,
 )
 
 ATTEMPTS = 3
@@ -71,7 +72,10 @@ def _transport_error(
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     text = str(exc).lower()
     tls_hint = None
-    if isinstance(exc, DeadlineExceeded) and exc.args and exc.args[0] == "body":
+    phase = exc.args[0] if isinstance(exc, DeadlineExceeded) and exc.args else None
+    if phase == "dns":
+        message = f"cannot resolve the host {host} within {timeout:g} s"
+    elif phase == "body":
         message = f"the reply from {where} did not complete within {timeout:g} s"
     elif isinstance(exc, (httpx.TimeoutException, DeadlineExceeded)):
         message = f"no answer within {timeout:g} s from {where}"
@@ -90,7 +94,7 @@ def _transport_error(
     else:
         message = f"the connection to {where} broke before a complete reply"
     hint = tls_hint or "check the network, --network/--base-url, or --timeout"
-    if write and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+    if write and phase != "dns" and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         hint = (
             "the request may have reached the gateway and been carried out: check "
             "(`andamio apikey list`, `andamio status`) before repeating it"
@@ -168,6 +172,9 @@ class Gateway:
         self.last_reply = "no reply yet"
         self._sockets: list = []
         proxy = None if transport is not None else proxy_for(base_url, env or {})
+        # The host is looked up under the deadline first, unless a proxy looks it up (or a
+        # test transport stands in for the network).
+        self._look_up = transport is None and proxy is None
         self._client = make_client(base_url, timeout=timeout, transport=transport, proxy=proxy)
 
     def close(self) -> None:
@@ -215,6 +222,13 @@ class Gateway:
         deadline = Deadline(self.timeout, self._sockets)
         phase = "head"
         try:
+            if self._look_up:
+                phase = "dns"
+                url = request.url
+                resolve_within(
+                    url.host, url.port or (443 if url.scheme == "https" else 80), deadline
+                )
+                phase = "head"
             response = self._client.send(request, stream=True)
             phase = "body"
             try:

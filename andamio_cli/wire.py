@@ -3,6 +3,7 @@ JSON parsed only as far as RFC 8259 and the CLI can take it."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -71,6 +72,30 @@ class Deadline:
 
     def cancel(self) -> None:
         self._timer.cancel()
+
+
+def resolve_within(host: str, port: int, deadline: Deadline) -> None:
+    """Look `host` up before httpx does, within the deadline: getaddrinfo has no timeout of
+    its own, and a DNS server that never answers would otherwise hold the request long past
+    it. Raises DeadlineExceeded("dns"); a failed lookup is left for httpx to report."""
+    try:
+        ipaddress.ip_address(host)
+        return  # an address: nothing to look up
+    except ValueError:
+        pass
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            pass
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name="dns-lookup", daemon=True).start()
+    if not done.wait(max(0.0, deadline.at - time.monotonic())):
+        raise DeadlineExceeded("dns")
 
 
 def record_sockets(sockets: list):

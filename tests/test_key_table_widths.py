@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import API_KEY, DEV_JWT, MemoryStore
 from rich.cells import cell_len
-from test_tables import SPACED, _clean_env, run_in_terminal
+from test_tables import SPACED, _clean_env, add_listed_keys, run_in_terminal
 
 from andamio_cli.sandbox.state import DAY
 
@@ -22,14 +22,8 @@ NAMES = ("sandbox-default", SPACED, "ci-old", "nearly-gone")
 @pytest.fixture
 def keys(sandbox, tmp_path):
     """The seeded key, one with spaces in its name, one expired (inactive), one with 23 h left."""
-    st = sandbox.state
-    now = time.time()
-    with st.lock:
-        st.add_key(sandbox.dev.user_id, SPACED, 30)
-        old = st.add_key(sandbox.dev.user_id, "ci-old", 30)
-        old.expires_at = now - 2 * DAY - 600
-        st.add_key(sandbox.dev.user_id, "nearly-gone", 30).expires_at = now + 23 * 3600
-    ids = [k.id for k in st.keys if k.user_id == sandbox.dev.user_id]
+    add_listed_keys(sandbox)
+    ids = [k.id for k in sandbox.state.keys if k.user_id == sandbox.dev.user_id]
     env = _clean_env(sandbox, ANDAMIO_CONFIG_DIR=str(tmp_path / "cfg"), NO_COLOR="1")
     return env, ids
 

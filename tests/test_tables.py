@@ -81,15 +81,21 @@ def run_piped(args, env, timeout=60.0):
     return result.returncode, result.stdout, result.stderr
 
 
-@pytest.fixture
-def keys(sandbox, tmp_path):
-    """The seeded key plus one with a space in its name, one expired, one with 23 h left."""
+def add_listed_keys(sandbox) -> None:
+    """Beside the seeded key: one with spaces in its name, one expired two days ago (and
+    inactive), one with 23 h left."""
     st = sandbox.state
     now = time.time()
     with st.lock:
         st.add_key(sandbox.dev.user_id, SPACED, 30)
         st.add_key(sandbox.dev.user_id, "ci-old", 30).expires_at = now - 2 * DAY - 600
         st.add_key(sandbox.dev.user_id, "nearly-gone", 30).expires_at = now + 23 * 3600
+
+
+@pytest.fixture
+def keys(sandbox, tmp_path):
+    """The seeded key plus one with a space in its name, one expired, one with 23 h left."""
+    add_listed_keys(sandbox)
     return _clean_env(sandbox, ANDAMIO_CONFIG_DIR=str(tmp_path / "cfg"))
 
 
