@@ -161,3 +161,38 @@ def test_refresh_from_env_token_is_persisted_and_not_presented_again(
     assert stored(tmp_path)["refresh_token"] not in presented
     for secret in (env_token, *first_pair.values()):
         assert secret not in first.stderr + second.stderr
+
+
+def test_env_refresh_token_for_another_url_is_not_spent_beside_stored_credentials(
+    sandbox, run_andamio, tmp_path
+):
+    # The profile's stored key belongs to the sandbox as 127.0.0.1; the same sandbox reached
+    # as localhost is another base URL. With the API key and refresh token both from the
+    # environment, nothing stored is sent; but storing the refreshed pair would bind the
+    # stored key to the other URL too, and send it there from then on.
+    login_with_key(run_andamio, sandbox)
+    before = stored(tmp_path)
+    other = sandbox.url.replace("127.0.0.1", "localhost")
+    sandbox.clear_requests()
+    env_token = sandbox.dev.refresh_token
+    env = {
+        "ANDAMIO_BASE_URL": other,
+        "ANDAMIO_API_KEY": sandbox.dev.api_key,
+        "ANDAMIO_DEV_REFRESH_TOKEN": env_token,
+    }
+    result = run_andamio(["refresh"], env=env)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"Error: the stored credentials of profile default belong to {sandbox.url}, "
+        f"not {other}; the refresh token from ANDAMIO_DEV_REFRESH_TOKEN was not spent\n"
+    )
+    assert env_token not in result.stderr and before["api_key"] not in result.stderr
+    assert routes(sandbox) == []
+    assert stored(tmp_path) == before
+    # With nothing stored in the profile, the same token is spent and its pair stored.
+    assert run_andamio(["logout"], env=base_env(sandbox)).returncode == 0
+    fresh = run_andamio(["refresh"], env=env)
+    assert fresh.returncode == 0, fresh.stderr
+    assert routes(sandbox) == ["token/refresh"]
+    assert set(stored(tmp_path)) == {"dev_jwt", "refresh_token"}

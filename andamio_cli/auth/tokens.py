@@ -8,6 +8,7 @@ import json
 import os
 import time
 
+from andamio_cli.credentials import SECRETS
 from andamio_cli.errors import AuthError, BadReplyError
 from andamio_cli.times import gateway_time, iso, parse_time
 
@@ -164,6 +165,10 @@ def refresh(ctx, *, force: bool) -> str:
             token = ctx.creds.stored("refresh_token")
             if token:
                 ctx.check_stored_url()
+        elif source == "env" and any(ctx.creds.stored(secret) for secret in SECRETS):
+            # The new pair is stored in this profile: only beside credentials of the same URL,
+            # else they would all be sent to this one from then on.
+            ctx.check_stored_url("the refresh token from ANDAMIO_DEV_REFRESH_TOKEN was not spent")
         if not token:
             raise NoDeveloperJwtError(
                 "no usable developer JWT and no refresh token", hint=LOGIN_HINT
