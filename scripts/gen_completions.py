@@ -13,9 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from andamio_cli.app import build_command, render_root_help  # noqa: E402
 from andamio_cli.argv import COMPLETION_FILES as FILES  # noqa: E402
 from andamio_cli.argv import SHELLS  # noqa: E402
+from andamio_cli.commands.root import build_command, render_root_help  # noqa: E402
 from andamio_cli.completion_gen import render  # noqa: E402
 
 

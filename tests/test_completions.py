@@ -14,9 +14,10 @@ import pytest
 import typer
 import typer.main
 
-from andamio_cli.app import build_app, main
+from andamio_cli.app import main
 from andamio_cli.argv import COMPLETION_FILES as FILES
 from andamio_cli.argv import SHELLS
+from andamio_cli.commands.root import build_app
 from andamio_cli.completion_gen import model, render
 
 COMPLETIONS = Path(__file__).resolve().parent.parent / "completions"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from andamio_cli.app import TOP_LEVEL, build_app, build_command
 from andamio_cli.argv import GLOBAL_OPTIONS, first_word, hoist_global_options
+from andamio_cli.commands.root import TOP_LEVEL, build_app, build_command
 
 
 def root_options() -> dict[str, bool]:

@@ -8,8 +8,8 @@ import shlex
 import pytest
 import typer.main
 
-from andamio_cli.app import build_app
 from andamio_cli.argv import GLOBAL_OPTIONS
+from andamio_cli.commands.root import build_app
 from andamio_cli.helpstyle import finish
 
 

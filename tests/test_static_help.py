@@ -10,8 +10,9 @@ import sys
 import pytest
 from conftest import clean_env
 
-from andamio_cli.app import main, render_root_help
+from andamio_cli.app import main
 from andamio_cli.argv import _packaged
+from andamio_cli.commands.root import render_root_help
 
 
 def test_packaged_help_is_current():

@@ -25,7 +25,7 @@ class Shell(str, Enum):
 
 def completion(ctx: typer.Context, shell: Shell = typer.Argument(..., help="Shell.")) -> None:
     """Print a completion script for bash, zsh, fish or powershell."""
-    from andamio_cli.app import build_command
+    from andamio_cli.commands.root import build_command
     from andamio_cli.completion_gen import render
 
     # The whole tree: main() built only this command.
