@@ -35,6 +35,17 @@ GLOBAL_OPTIONS = {
 VALUE_OPTIONS = frozenset({"-X", "--method", "-f", "--field", "--input"})
 
 
+def _global_width(args: list[str], i: int) -> int:
+    """How many words the global option at args[i] spans (itself and its value), else 0."""
+    arg = args[i]
+    name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+    if name in GLOBAL_OPTIONS:
+        return 2 if GLOBAL_OPTIONS[name] and "=" not in arg and i + 1 < len(args) else 1
+    if arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
+        return 1
+    return 0
+
+
 def hoist_global_options(args: list[str]) -> list[str]:
     """Move global options found after the subcommand to the front (`apikey usage --json`)."""
     front: list[str] = []
@@ -43,24 +54,29 @@ def hoist_global_options(args: list[str]) -> list[str]:
     command_seen = False
     while i < len(args):
         arg = args[i]
-        if arg == "--" or arg == "exec" and not command_seen:
-            rest.extend(args[i:])  # everything after `exec` belongs to the command it runs
+        if arg == "--":
+            rest.extend(args[i:])
             break
-        name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+        if arg == "exec" and not command_seen:
+            # Global options right after `exec` are andamio's (`exec --profile work -- cmd`);
+            # from the first other word on, everything belongs to the command it runs.
+            i += 1
+            while i < len(args) and (width := _global_width(args, i)):
+                front.extend(args[i : i + width])
+                i += width
+            rest.extend(["exec", *args[i:]])
+            break
         if arg in VALUE_OPTIONS:
             rest.extend(args[i : i + 2])
             i += 2
             continue
-        if name in GLOBAL_OPTIONS:
-            front.append(arg)
-            if GLOBAL_OPTIONS[name] and "=" not in arg and i + 1 < len(args):
-                front.append(args[i + 1])
-                i += 1
-        elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
-            front.append(arg)
-        else:
-            command_seen = command_seen or not arg.startswith("-")
-            rest.append(arg)
+        width = _global_width(args, i)
+        if width:
+            front.extend(args[i : i + width])
+            i += width
+            continue
+        command_seen = command_seen or not arg.startswith("-")
+        rest.append(arg)
         i += 1
     return front + rest
 
@@ -70,14 +86,10 @@ def first_word(args: list[str]) -> str | None:
     value of one (None when an option comes first, or nothing does)."""
     i = 0
     while i < len(args):
-        arg = args[i]
-        name = arg.split("=", 1)[0] if arg.startswith("--") else arg
-        if name in GLOBAL_OPTIONS:
-            i += 2 if GLOBAL_OPTIONS[name] and "=" not in arg else 1
-        elif arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
-            i += 1
-        else:
-            return None if arg.startswith("-") else arg
+        width = _global_width(args, i)
+        if not width:
+            return None if args[i].startswith("-") else args[i]
+        i += width
     return None
 
 

@@ -220,6 +220,22 @@ def test_no_api_key_is_exit_3_and_nothing_runs(sandbox, run_andamio, tmp_path):
     assert sandbox.requests == []
 
 
+def test_global_options_right_after_exec_are_andamios(sandbox, run_andamio, child, tmp_path):
+    env = {"ANDAMIO_BASE_URL": sandbox.url}
+    login = run_andamio(
+        ["--profile", "work", "login", "--with-key"], env=env, stdin=sandbox.dev.api_key
+    )
+    assert login.returncode == 0, login.stderr
+    result = run_andamio(["exec", "--profile", "work", "--json", "--", *child, "report"], env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["env"]["ANDAMIO_API_KEY"] == sandbox.dev.api_key  # profile work's key
+    assert report["argv"] == [child[1], "report"]
+    # Without --profile the default profile is used: it has no key, so nothing runs.
+    bare = run_andamio(["exec", "--json", "--", *child, "report"], env=env)
+    assert bare.returncode == 3 and bare.stdout == ""
+
+
 def test_exec_help_and_global_options_before_exec(sandbox, run_andamio, child):
     helped = run_andamio(["exec", "--help"])
     assert helped.returncode == 0
@@ -239,6 +255,12 @@ def test_exec_help_and_global_options_before_exec(sandbox, run_andamio, child):
         (["-q", "exec", "cmd", "--profile", "p"], ["-q", "exec", "cmd", "--profile", "p"]),
         (["--profile", "exec", "status", "--json"], ["--profile", "exec", "--json", "status"]),
         (["apikey", "list", "exec", "-q"], ["-q", "apikey", "list", "exec"]),
+        # Global options right after `exec` are andamio's, up to the command's first word.
+        (["exec", "--profile", "w", "--", "env"], ["--profile", "w", "exec", "--", "env"]),
+        (["exec", "-ojson", "--json", "cmd", "-q"], ["-ojson", "--json", "exec", "cmd", "-q"]),
+        (["exec", "--profile=w", "cmd"], ["--profile=w", "exec", "cmd"]),
+        (["exec", "--help"], ["exec", "--help"]),
+        (["exec", "-q"], ["-q", "exec"]),
     ],
 )
 def test_hoisting_stops_at_exec(args, expected):
