@@ -1,10 +1,13 @@
-"""A non-2xx gateway reply turned into the matching typed error (the body code decides)."""
+"""A failed request turned into the matching typed error: a non-2xx reply (the body code
+decides), or a transport failure (no complete reply)."""
 
 from __future__ import annotations
 
 import re
 from http import HTTPStatus
 from typing import Any
+
+import httpx
 
 from andamio_cli.errors import (
     AndamioError,
@@ -15,8 +18,9 @@ from andamio_cli.errors import (
     NotFoundError,
     RateLimitedError,
     TierLimitError,
+    UnreachableError,
 )
-from andamio_cli.wire import loads
+from andamio_cli.wire import DeadlineExceeded, loads
 
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_.-]*$")
 _PHRASES = {status.phrase.lower() for status in HTTPStatus}  # `Unauthorized`, `Not Found`
@@ -143,3 +147,44 @@ def _detail(body: Any) -> str | None:
     if said and (_GENERIC_RE.match(said[0]) or said[0].rstrip(".").lower() in _PHRASES):
         said.pop(0)
     return said[0] if said else None
+
+
+def transport_error(
+    exc: Exception, url: str, timeout: float, *, write: bool = False
+) -> UnreachableError:
+    """What a request that got no complete reply becomes: the host and port, the phase it
+    stopped in, and for a write whether it may have been carried out."""
+    parsed = httpx.URL(url)
+    host = parsed.host
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    text = str(exc).lower()
+    tls_hint = None
+    phase = exc.args[0] if isinstance(exc, DeadlineExceeded) and exc.args else None
+    if phase == "dns":
+        message = f"cannot resolve the host {host} within {timeout:g} s"
+    elif phase == "body":
+        message = f"the reply from {where} did not complete within {timeout:g} s"
+    elif isinstance(exc, (httpx.TimeoutException, DeadlineExceeded)):
+        message = f"no answer within {timeout:g} s from {where}"
+    elif "name or service" in text or "name resolution" in text or "nodename" in text:
+        message = f"cannot resolve the host {host}"
+    elif "certificate_verify_failed" in text or "certificate verify failed" in text:
+        message = f"the TLS connection to {where} failed: its certificate is not trusted"
+        tls_hint = (
+            "if the gateway's CA is not in the system trust store, point SSL_CERT_FILE "
+            "(or SSL_CERT_DIR) at it"
+        )
+    elif "ssl" in text or "certificate" in text:
+        message = f"the TLS connection to {where} failed"
+    elif isinstance(exc, httpx.ConnectError):
+        message = f"cannot connect to {where} (connection refused or no route)"
+    else:
+        message = f"the connection to {where} broke before a complete reply"
+    hint = tls_hint or "check the network, --network/--base-url, or --timeout"
+    if write and phase != "dns" and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        hint = (
+            "the request may have reached the gateway and been carried out: check "
+            "(`andamio apikey list`, `andamio status`) before repeating it"
+        )
+    return UnreachableError(message, hint=hint)

@@ -14,8 +14,8 @@ from typing import Callable
 import httpx
 
 from andamio_cli import __version__
-from andamio_cli.errors import BadReplyError, InvalidInputError, UnreachableError
-from andamio_cli.gateway_errors import describe, error_from_response
+from andamio_cli.errors import BadReplyError, InvalidInputError
+from andamio_cli.gateway_errors import describe, error_from_response, transport_error
 from andamio_cli.proxies import proxy_for
 from andamio_cli.redact import is_secret_name, redact_text
 from andamio_cli.wire import (
@@ -61,45 +61,6 @@ def make_client(
             "User-Agent": f"andamio-cli/{__version__}",
         },
     )
-
-
-def _transport_error(
-    exc: Exception, url: str, timeout: float, *, write: bool = False
-) -> UnreachableError:
-    parsed = httpx.URL(url)
-    host = parsed.host
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    text = str(exc).lower()
-    tls_hint = None
-    phase = exc.args[0] if isinstance(exc, DeadlineExceeded) and exc.args else None
-    if phase == "dns":
-        message = f"cannot resolve the host {host} within {timeout:g} s"
-    elif phase == "body":
-        message = f"the reply from {where} did not complete within {timeout:g} s"
-    elif isinstance(exc, (httpx.TimeoutException, DeadlineExceeded)):
-        message = f"no answer within {timeout:g} s from {where}"
-    elif "name or service" in text or "name resolution" in text or "nodename" in text:
-        message = f"cannot resolve the host {host}"
-    elif "certificate_verify_failed" in text or "certificate verify failed" in text:
-        message = f"the TLS connection to {where} failed: its certificate is not trusted"
-        tls_hint = (
-            "if the gateway's CA is not in the system trust store, point SSL_CERT_FILE "
-            "(or SSL_CERT_DIR) at it"
-        )
-    elif "ssl" in text or "certificate" in text:
-        message = f"the TLS connection to {where} failed"
-    elif isinstance(exc, httpx.ConnectError):
-        message = f"cannot connect to {where} (connection refused or no route)"
-    else:
-        message = f"the connection to {where} broke before a complete reply"
-    hint = tls_hint or "check the network, --network/--base-url, or --timeout"
-    if write and phase != "dns" and not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-        hint = (
-            "the request may have reached the gateway and been carried out: check "
-            "(`andamio apikey list`, `andamio status`) before repeating it"
-        )
-    return UnreachableError(message, hint=hint)
 
 
 def _retry_after(reply: Reply) -> float | None:
@@ -206,9 +167,7 @@ class Gateway:
                 if attempt < attempts:
                     self._sleep(self._backoff(attempt))
                     continue
-                raise _transport_error(
-                    exc, str(request.url), self.timeout, write=not read
-                ) from None
+                raise transport_error(exc, str(request.url), self.timeout, write=not read) from None
             self._trace_body(reply, time.monotonic() - started)
             self.last_reply = describe(reply)
             delay = self._retry_delay(reply, attempt) if attempt < attempts else None
