@@ -204,6 +204,17 @@ def e2e_env(tmp_path, **extra: str | None) -> dict:
     )
 
 
+def creds_env(sb, **extra: str) -> dict:
+    """Variables that point the CLI at the sandbox `sb` as its seeded developer (URL, API key,
+    developer JWT), plus `extra`: for `run_andamio`, which adds the clean rest."""
+    return {
+        "ANDAMIO_BASE_URL": sb.url,
+        "ANDAMIO_API_KEY": sb.dev.api_key,
+        "ANDAMIO_DEV_JWT": sb.dev.jwt,
+        **extra,
+    }
+
+
 def run_cli(args, env: dict, *, stdin: str | None = None, timeout: float = 60):
     """The installed CLI as a subprocess with exactly `env` (make it with clean_env or e2e_env).
 

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from conftest import API_KEY, DEV_JWT, MemoryStore
+from conftest import API_KEY, DEV_JWT, MemoryStore, creds_env
 
 from andamio_cli.argv import hoist_global_options
 from andamio_cli.credentials import FileStore
@@ -19,15 +19,6 @@ VERIFY_HINT = (
     "Hint: verify the account's email address first (the link is in the verification mail); "
     "to get the mail again: `andamio account resend-verification`\n"
 )
-
-
-def creds_env(sb, **extra):
-    return {
-        "ANDAMIO_BASE_URL": sb.url,
-        "ANDAMIO_API_KEY": sb.dev.api_key,
-        "ANDAMIO_DEV_JWT": sb.dev.jwt,
-        **extra,
-    }
 
 
 def routes(sb):

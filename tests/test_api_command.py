@@ -6,22 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import MemoryStore
+from conftest import MemoryStore, creds_env
 
 from andamio_cli.argv import hoist_global_options
 from andamio_cli.settings import Settings
 
 DEV = "/api/v2/apikey/developer/"
 AUTH = "/api/v2/auth/developer/"
-
-
-def creds_env(sb, **extra):
-    return {
-        "ANDAMIO_BASE_URL": sb.url,
-        "ANDAMIO_API_KEY": sb.dev.api_key,
-        "ANDAMIO_DEV_JWT": sb.dev.jwt,
-        **extra,
-    }
 
 
 def test_get_by_default_prints_the_body_as_received(sandbox, run_andamio):

@@ -6,20 +6,11 @@ import json
 import time
 
 import pytest
+from conftest import creds_env
 
 from andamio_cli.actions.check import due_keys
 
 DAY = 86400
-
-
-def creds_env(sb, **extra):
-    env = {
-        "ANDAMIO_BASE_URL": sb.url,
-        "ANDAMIO_API_KEY": sb.dev.api_key,
-        "ANDAMIO_DEV_JWT": sb.dev.jwt,
-    }
-    env.update(extra)
-    return env
 
 
 def add_key(sb, name: str, seconds_left: float):

@@ -15,7 +15,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import andamio_command
+from conftest import andamio_command, e2e_env
 
 from andamio_cli.auth.browser import browser_login
 from andamio_cli.errors import AuthError
@@ -68,23 +68,6 @@ def fake_browser(tmp_path):
             pass
 
 
-def cli_env(tmp_path, sb, **extra) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k != "NO_COLOR"
-    }
-    env.update(
-        ANDAMIO_CONFIG_DIR=str(tmp_path / "e2e-config"),
-        ANDAMIO_CREDENTIAL_STORE="file",
-        ANDAMIO_BASE_URL=sb.url,
-        DISPLAY="",
-        WAYLAND_DISPLAY="",
-    )
-    env.update(extra)
-    return env
-
-
 def run_cli(args, env, stdin="") -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     result = subprocess.run(
@@ -113,7 +96,9 @@ def test_browser_gets_no_secret_and_is_not_waited_for(sandbox, tmp_path, fake_br
         "ANDAMIO_DEV_REFRESH_TOKEN": "rt_" + "r" * 40,
         "ANDAMIO_JWT": "v1-bearer-" + "j" * 30,
     }
-    env = cli_env(tmp_path, sandbox, **{**browser_env, **secrets, "FAKE_STAY": "20"})
+    env = e2e_env(
+        tmp_path, ANDAMIO_BASE_URL=sandbox.url, **{**browser_env, **secrets, "FAKE_STAY": "20"}
+    )
     result, elapsed = run_cli(["login", "--web"], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -133,7 +118,11 @@ def test_browser_gets_no_secret_and_is_not_waited_for(sandbox, tmp_path, fake_br
 def test_someone_elses_jwt_is_refused_and_nothing_stored(sandbox, tmp_path, fake_browser, key_from):
     browser_env, _ = fake_browser
     other = sandbox.mint_developer("intruder")
-    env = cli_env(tmp_path, sandbox, **{**browser_env, "FAKE_MODE": "post", "FAKE_JWT": other.jwt})
+    env = e2e_env(
+        tmp_path,
+        ANDAMIO_BASE_URL=sandbox.url,
+        **{**browser_env, "FAKE_MODE": "post", "FAKE_JWT": other.jwt},
+    )
     if key_from == "env":
         env["ANDAMIO_API_KEY"] = sandbox.dev.api_key
     else:
@@ -157,7 +146,9 @@ def test_someone_elses_jwt_is_refused_and_nothing_stored(sandbox, tmp_path, fake
 
 def test_without_an_api_key_the_jwt_is_stored_unconfirmed(sandbox, tmp_path, fake_browser):
     browser_env, _ = fake_browser
-    result, _ = run_cli(["login", "--web"], cli_env(tmp_path, sandbox, **browser_env))
+    result, _ = run_cli(
+        ["login", "--web"], e2e_env(tmp_path, ANDAMIO_BASE_URL=sandbox.url, **browser_env)
+    )
     assert result.returncode == 0, result.stderr
     assert [r.route for r in sandbox.requests] == ["app/dev-cli"]
     assert set(stored(tmp_path)) == {"dev_jwt", "refresh_token"}

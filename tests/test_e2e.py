@@ -6,16 +6,7 @@ import json
 import socket
 
 import pytest
-
-
-def creds_env(sb, **extra):
-    env = {
-        "ANDAMIO_BASE_URL": sb.url,
-        "ANDAMIO_API_KEY": sb.dev.api_key,
-        "ANDAMIO_DEV_JWT": sb.dev.jwt,
-    }
-    env.update(extra)
-    return env
+from conftest import creds_env
 
 
 def routes(sb):

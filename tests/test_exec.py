@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import andamio_command, e2e_env
+from conftest import andamio_command, creds_env, e2e_env
 
 from andamio_cli.argv import hoist_global_options
 
@@ -51,10 +51,9 @@ def child(tmp_path):
     return [sys.executable, str(path)]
 
 
-def creds_env(sb, **extra):
-    env = {"ANDAMIO_API_KEY": sb.dev.api_key, "ANDAMIO_DEV_JWT": sb.dev.jwt}
-    env.update(ANDAMIO_BASE_URL=sb.url, EXEC_MARKER="kept", **extra)
-    return env
+def exec_env(sb, **extra):
+    """The sandbox developer's credentials, and a variable the child must find unchanged."""
+    return creds_env(sb, **{"EXEC_MARKER": "kept", **extra})
 
 
 def secrets_of(sb) -> list[str]:
@@ -63,7 +62,7 @@ def secrets_of(sb) -> list[str]:
 
 def test_child_gets_the_credentials_in_its_environment_not_argv(sandbox, run_andamio, child):
     args = ["exec", *child, "report", "-q", "--json", "--profile", "x", "--"]
-    result = run_andamio(args, env=creds_env(sandbox))
+    result = run_andamio(args, env=exec_env(sandbox))
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     report = json.loads(result.stdout)
@@ -99,7 +98,7 @@ def test_stored_credentials_and_base_url_reach_the_child(sandbox, run_andamio, c
 
 def test_no_developer_jwt_leaves_it_unset_with_a_note(sandbox, run_andamio, child):
     expired = sandbox.mint_jwt(sandbox.dev, ttl=-3600)
-    env = creds_env(sandbox, ANDAMIO_DEV_JWT=expired)
+    env = exec_env(sandbox, ANDAMIO_DEV_JWT=expired)
     result = run_andamio(["exec", *child, "report"], env=env)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)["env"]
@@ -114,7 +113,7 @@ def test_no_developer_jwt_leaves_it_unset_with_a_note(sandbox, run_andamio, chil
 
 @pytest.mark.parametrize("status", [3, 1, 130])
 def test_exit_status_is_the_childs(sandbox, run_andamio, child, status):
-    result = run_andamio(["exec", *child, "exit", str(status)], env=creds_env(sandbox))
+    result = run_andamio(["exec", *child, "exit", str(status)], env=exec_env(sandbox))
     assert result.returncode == status
     assert result.stdout == ""
     assert result.stderr == ""  # no "Interrupted." nor "Error:" of our own
@@ -122,7 +121,7 @@ def test_exit_status_is_the_childs(sandbox, run_andamio, child, status):
 
 @pytest.mark.parametrize("name", ["SIGKILL", "SIGTERM", "SIGSEGV"])
 def test_child_killed_by_a_signal_is_128_plus_n(sandbox, run_andamio, child, name):
-    result = run_andamio(["exec", *child, "kill", name], env=creds_env(sandbox))
+    result = run_andamio(["exec", *child, "kill", name], env=exec_env(sandbox))
     assert result.returncode == 128 + getattr(signal, name)
     assert result.stdout == ""
 
@@ -141,7 +140,7 @@ def _finish(proc, log) -> tuple[str, str]:
 
 def _start_waiting_child(tmp_path, sandbox, child, then: str):
     log = tmp_path / "signals.log"
-    env = e2e_env(tmp_path, **creds_env(sandbox))
+    env = e2e_env(tmp_path, **exec_env(sandbox))
     proc = subprocess.Popen(
         [*andamio_command(), "exec", *child, "wait", str(log), then],
         env=env,
@@ -180,11 +179,11 @@ def test_child_ended_by_a_forwarded_signal_is_128_plus_n(tmp_path, sandbox, chil
 
 
 def test_missing_command_is_127(sandbox, run_andamio, tmp_path):
-    result = run_andamio(["exec", "no-such-command-here", "x"], env=creds_env(sandbox))
+    result = run_andamio(["exec", "no-such-command-here", "x"], env=exec_env(sandbox))
     assert result.returncode == 127
     assert result.stdout == ""
     assert result.stderr.startswith("Error: command not found: no-such-command-here\n")
-    missing = run_andamio(["exec", str(tmp_path / "nope")], env=creds_env(sandbox))
+    missing = run_andamio(["exec", str(tmp_path / "nope")], env=exec_env(sandbox))
     assert missing.returncode == 127, missing.stderr
 
 
@@ -192,16 +191,16 @@ def test_not_executable_is_126(sandbox, run_andamio, tmp_path):
     script = tmp_path / "script.sh"
     script.write_text(f"#!/bin/sh\ntouch {tmp_path / 'ran'}\n")
     script.chmod(0o644)
-    result = run_andamio(["exec", str(script)], env=creds_env(sandbox))
+    result = run_andamio(["exec", str(script)], env=exec_env(sandbox))
     assert result.returncode == 126
     assert result.stdout == ""
     assert f"Error: cannot run {script}: {script} is not executable\n" in result.stderr
     assert f"Hint: chmod +x {script}" in result.stderr
     assert not (tmp_path / "ran").exists()
-    folder = run_andamio(["exec", str(tmp_path)], env=creds_env(sandbox))
+    folder = run_andamio(["exec", str(tmp_path)], env=exec_env(sandbox))
     assert folder.returncode == 126
     in_path = run_andamio(
-        ["exec", "script.sh"], env=creds_env(sandbox, PATH=f"{tmp_path}:{os.defpath}")
+        ["exec", "script.sh"], env=exec_env(sandbox, PATH=f"{tmp_path}:{os.defpath}")
     )
     assert in_path.returncode == 126, in_path.stderr
     assert not (tmp_path / "ran").exists()
@@ -241,7 +240,7 @@ def test_exec_help_and_global_options_before_exec(sandbox, run_andamio, child):
     assert helped.returncode == 0
     assert "Usage: andamio exec" in helped.stdout
     result = run_andamio(
-        ["--profile", "exec", "--json", "exec", *child, "report"], env=creds_env(sandbox)
+        ["--profile", "exec", "--json", "exec", *child, "report"], env=exec_env(sandbox)
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["env"]["ANDAMIO_API_KEY"] == sandbox.dev.api_key

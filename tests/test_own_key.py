@@ -8,26 +8,11 @@ import os
 import subprocess
 
 import pytest
-from conftest import API_KEY, DEV_JWT, MemoryStore, andamio_command
+from conftest import API_KEY, DEV_JWT, MemoryStore, andamio_command, creds_env, e2e_env
 
 from andamio_cli.output import mask
 
 DEV = "/api/v2/apikey/developer"
-
-
-def cli_env(tmp_path, sb, **extra) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ANDAMIO_", "PYTHON_KEYRING")) and k != "NO_COLOR"
-    }
-    env.update(
-        ANDAMIO_CONFIG_DIR=str(tmp_path / "e2e-config"),
-        ANDAMIO_CREDENTIAL_STORE="file",
-        ANDAMIO_BASE_URL=sb.url,
-    )
-    env.update(extra)
-    return env
 
 
 def stored(tmp_path) -> dict:
@@ -72,7 +57,7 @@ def assert_clean_stderr(stderr: str, *secrets: str) -> None:
 
 @pytest.mark.parametrize("save", [False, True])
 def test_closed_stdout_refuses_before_anything_is_sent(sandbox, tmp_path, save):
-    env = cli_env(tmp_path, sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key)
+    env = e2e_env(tmp_path, ANDAMIO_BASE_URL=sandbox.url, ANDAMIO_API_KEY=sandbox.dev.api_key)
     env["ANDAMIO_DEV_JWT"] = sandbox.dev.jwt
     args = ["apikey", "request", "closed-out"] + (["--save"] if save else [])
     result = subprocess.run(
@@ -103,7 +88,7 @@ def broken_pipe():
 @pytest.mark.parametrize("target", ["full", "pipe"])
 @pytest.mark.parametrize("save", [False, True])
 def test_unwritable_stdout_says_the_key_was_created(sandbox, tmp_path, target, save):
-    env = cli_env(tmp_path, sandbox, ANDAMIO_DEV_JWT=sandbox.dev.jwt)
+    env = e2e_env(tmp_path, ANDAMIO_BASE_URL=sandbox.url, ANDAMIO_DEV_JWT=sandbox.dev.jwt)
     login = subprocess.run(
         andamio_command() + ["login", "--with-key"],
         env=env,
@@ -149,9 +134,7 @@ def test_unwritable_stdout_says_the_key_was_created(sandbox, tmp_path, target, s
 
 
 def test_unwritable_stdout_in_json_mode_is_one_json_error(sandbox, tmp_path):
-    env = cli_env(
-        tmp_path, sandbox, ANDAMIO_API_KEY=sandbox.dev.api_key, ANDAMIO_DEV_JWT=sandbox.dev.jwt
-    )
+    env = e2e_env(tmp_path, **creds_env(sandbox))
     with open("/dev/full", "w") as full:
         result = run_with_stdout(["apikey", "request", "json-full", "--json"], env, full)
     assert result.returncode == 1, result.stderr
@@ -167,7 +150,7 @@ def test_unwritable_stdout_in_json_mode_is_one_json_error(sandbox, tmp_path):
 def run(tmp_path, sb, args, stdin="", **extra):
     return subprocess.run(
         andamio_command() + args,
-        env=cli_env(tmp_path, sb, **extra),
+        env=e2e_env(tmp_path, ANDAMIO_BASE_URL=sb.url, **extra),
         input=stdin,
         capture_output=True,
         text=True,
